@@ -1,0 +1,168 @@
+/*
+ * dwconv -- depthwise (row-wise) 1-D convolution.
+ *
+ * Given two row-major 2-D arrays A (M x N) and B (M x P) that share their first axis,
+ * dwconv computes C[m,:] = convolve(A[m,:], B[m,:]) for every row m, never mixing rows.
+ * Output modes match scipy.signal.convolve / scipy.signal.correlate exactly.
+ *
+ * Typical use:
+ *   dwconv_desc d = dwconv_desc_make(M, N, P, DWCONV_FLOAT32);
+ *   d.mode = DWCONV_MODE_SAME;
+ *   dwconv_plan *plan;
+ *   if (dwconv_plan_create(&plan, &d) != DWCONV_SUCCESS) { puts(dwconv_last_error()); ... }
+ *   dwconv_plan_set_kernel(plan, B, P);          // once
+ *   dwconv_plan_execute(plan, A, N, C, N);       // as often as you like
+ *   dwconv_plan_destroy(plan);
+ *
+ * Thread safety: distinct plans may be used from distinct threads at once. One plan must not
+ * be used by two threads at the same time. dwconv_last_error() is per thread.
+ */
+#ifndef DWCONV_H
+#define DWCONV_H
+
+#include <stddef.h>
+
+#include "dwconv_export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Compile-time version. dwconv_version_string() gives the run-time (linked) version. */
+#define DWCONV_VERSION_MAJOR 0
+#define DWCONV_VERSION_MINOR 1
+#define DWCONV_VERSION_PATCH 0
+#define DWCONV_VERSION_NUMBER \
+  (DWCONV_VERSION_MAJOR * 10000 + DWCONV_VERSION_MINOR * 100 + DWCONV_VERSION_PATCH)
+
+/* Element type of A, B and C (all three share it). */
+typedef enum { DWCONV_FLOAT32 = 0, DWCONV_FLOAT64 = 1 } dwconv_dtype;
+
+/* Which samples of the full convolution (length N+P-1) each output row keeps.
+ * FULL:   all N+P-1.
+ * SAME:   N samples starting at (P-1)/2 of full (scipy "same").
+ * VALID:  max(N,P)-min(N,P)+1 samples starting at min(N,P)-1 of full (scipy "valid", P > N allowed).
+ * CAUSAL: the first N samples of full (causal-conv1d / SSM layers). */
+typedef enum {
+  DWCONV_MODE_FULL = 0,
+  DWCONV_MODE_SAME = 1,
+  DWCONV_MODE_VALID = 2,
+  DWCONV_MODE_CAUSAL = 3
+} dwconv_mode;
+
+/* CONVOLVE flips B (scipy.signal.convolve); CORRELATE does not (scipy.signal.correlate). */
+typedef enum { DWCONV_OP_CONVOLVE = 0, DWCONV_OP_CORRELATE = 1 } dwconv_op;
+
+/* Where the work runs. AUTO: CUDA when this build has it and a GPU is present, else CPU. */
+typedef enum {
+  DWCONV_BACKEND_AUTO = 0,
+  DWCONV_BACKEND_CPU = 1,
+  DWCONV_BACKEND_CUDA = 2
+} dwconv_backend;
+
+/* How the work is done. AUTO: the backend's cost model picks direct or FFT. */
+typedef enum { DWCONV_ALGO_AUTO = 0, DWCONV_ALGO_DIRECT = 1, DWCONV_ALGO_FFT = 2 } dwconv_algo;
+
+/* Status codes. The values are pinned and will not change.
+ * 1-2: bad parameter, 3: resources, 4-5: not supported here, 6: execution failed,
+ * 7: call order, 8: a bug in dwconv (please report it). */
+typedef enum {
+  DWCONV_SUCCESS = 0,
+  DWCONV_ERROR_INVALID_VALUE = 1,  /* NULL pointer, zero length, bad enum, bad stride, output overlaps an input */
+  DWCONV_ERROR_SIZE_OVERFLOW = 2,  /* element or byte counts overflow size_t, or exceed a backend limit */
+  DWCONV_ERROR_OUT_OF_MEMORY = 3,  /* a host or device allocation failed */
+  DWCONV_ERROR_NOT_SUPPORTED = 4,  /* valid request this build cannot do (e.g. FFT in a build without FFTW) */
+  DWCONV_ERROR_NO_DEVICE = 5,      /* CUDA backend requested, but no CUDA build or no usable GPU */
+  DWCONV_ERROR_DEVICE = 6,         /* a CUDA runtime / cuFFT / cuBLAS call failed */
+  DWCONV_ERROR_KERNEL_NOT_SET = 7, /* execute before set_kernel */
+  DWCONV_ERROR_INTERNAL = 8
+} dwconv_status;
+
+/* Everything that fixes a plan. Make one with dwconv_desc_make(), then change fields. */
+typedef struct dwconv_desc {
+  size_t rows, signal_len, kernel_len; /* M, N, P; all >= 1 */
+  dwconv_dtype dtype;
+  dwconv_mode mode;
+  dwconv_op op;
+  dwconv_backend backend;
+  dwconv_algo algo;
+  int threads;                /* CPU threads, 0 = all (omp_get_max_threads(), honours OMP_NUM_THREADS) */
+  size_t device_memory_limit; /* bytes the plan may hold on a GPU, 0 = library default */
+} dwconv_desc;
+
+/* What a plan actually does, filled by dwconv_plan_get_info(). */
+typedef struct dwconv_plan_info {
+  dwconv_backend backend; /* CPU or CUDA, never AUTO */
+  dwconv_algo algo;       /* DIRECT or FFT, never AUTO */
+  size_t output_len;      /* samples per output row */
+  size_t block_len;       /* FFT: overlap-save transform length L; DIRECT: 0 */
+  size_t block_step;      /* FFT: new output samples per block, L - P + 1; DIRECT: 0 */
+  int threads;            /* CPU threads used (CUDA: host threads, 1) */
+  size_t workspace_bytes; /* memory the plan holds (host + device), kernel included */
+  const char *simd;       /* CPU direct path variant in use: "avx512", "avx2", "portable"; or "cuda" */
+} dwconv_plan_info;
+
+typedef struct dwconv_plan dwconv_plan; /* opaque */
+
+/* Returns a descriptor with the given sizes and the defaults: FULL, CONVOLVE, BACKEND_AUTO,
+ * ALGO_AUTO, threads 0, device_memory_limit 0. Never fails; dwconv_plan_create validates. */
+DWCONV_API dwconv_desc dwconv_desc_make(size_t rows, size_t signal_len, size_t kernel_len,
+                                        dwconv_dtype dtype);
+
+/* Samples per output row for this mode, or 0 when the arguments are invalid
+ * (zero length, bad mode) or the length overflows size_t. */
+DWCONV_API size_t dwconv_output_len(dwconv_mode mode, size_t signal_len, size_t kernel_len);
+
+/* Validates *desc and builds a plan: picks backend and algorithm, sizes buffers, makes FFT
+ * plans. On success stores the plan in *plan and returns DWCONV_SUCCESS. On failure *plan is
+ * set to NULL (when plan is not NULL), nothing is leaked, and the status says why;
+ * dwconv_last_error() has the detail. */
+DWCONV_API dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc);
+
+/* Prepares the kernel B (rows x kernel_len, row stride ldb elements) once: flipped for the
+ * direct path, transformed for the FFT path. ldb = 0 uses B's first row for every row;
+ * otherwise ldb >= kernel_len. B is copied: the caller may free or change it afterwards.
+ * May be called again to replace the kernel. */
+DWCONV_API dwconv_status dwconv_plan_set_kernel(dwconv_plan *plan, const void *B, ptrdiff_t ldb);
+
+/* C[m, 0:output_len] = op(A[m, 0:N], kernel[m]) for every row m. Strides in elements:
+ * lda = 0 uses A's first row for every kernel (a filter bank), otherwise lda >= N;
+ * ldc >= output_len. C must not overlap A. A is not modified. On host data the call is
+ * synchronous. Returns DWCONV_ERROR_KERNEL_NOT_SET before dwconv_plan_set_kernel(). */
+DWCONV_API dwconv_status dwconv_plan_execute(dwconv_plan *plan, const void *A, ptrdiff_t lda,
+                                             void *C, ptrdiff_t ldc);
+
+/* Fills *info with what the plan does (backend, algorithm, block length, threads, memory). */
+DWCONV_API dwconv_status dwconv_plan_get_info(const dwconv_plan *plan, dwconv_plan_info *info);
+
+/* CUDA plans: queue work on the given cudaStream_t (NULL = the plan's own streams). With a
+ * stream set, execute on device pointers returns as soon as the work is queued on it; the
+ * caller synchronizes that stream before reading C. CPU plans: DWCONV_ERROR_NOT_SUPPORTED. */
+DWCONV_API dwconv_status dwconv_plan_set_stream(dwconv_plan *plan, void *cuda_stream);
+
+/* Frees everything the plan holds. NULL is fine. */
+DWCONV_API void dwconv_plan_destroy(dwconv_plan *plan);
+
+/* One shot: create a plan for *desc, set kernel B, execute, destroy. Same rules as above. */
+DWCONV_API dwconv_status dwconv_convolve(const dwconv_desc *desc, const void *A, ptrdiff_t lda,
+                                         const void *B, ptrdiff_t ldb, void *C, ptrdiff_t ldc);
+
+/* A static string naming the status, e.g. "DWCONV_ERROR_INVALID_VALUE: invalid value".
+ * Never NULL, also for values out of range. */
+DWCONV_API const char *dwconv_status_string(dwconv_status status);
+
+/* This thread's detail message for its last failed dwconv call ("" when none has failed).
+ * Valid until this thread's next dwconv call. */
+DWCONV_API const char *dwconv_last_error(void);
+
+/* Run-time library version, "MAJOR.MINOR.PATCH". */
+DWCONV_API const char *dwconv_version_string(void);
+
+/* Number of usable CUDA devices; 0 in a build without CUDA or on a machine with no GPU/driver. */
+DWCONV_API int dwconv_cuda_device_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DWCONV_H */

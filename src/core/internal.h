@@ -1,0 +1,99 @@
+/* Internal interfaces shared by the front end (src/core) and the backends (src/cpu, src/cuda).
+ * Nothing here is public: the library is built with hidden visibility. */
+#ifndef DWCONV_INTERNAL_H
+#define DWCONV_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dwconv.h"
+#include "geometry.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors: one thread-local detail message (error.c) ---- */
+
+/* Records a printf-style detail message for dwconv_last_error() and returns status, so a
+ * failure reads `return dwconv__error(DWCONV_ERROR_..., "what: %zu", x);`. */
+dwconv_status dwconv__error(dwconv_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Clears this thread's detail message (called at the start of each public entry point). */
+void dwconv__clear_error(void);
+
+/* ---- host memory (alloc.c): every host allocation goes through here ---- */
+
+/* 64-byte aligned, uninitialised; NULL on failure (also when a test injects a failure).
+ * Free with dwconv__free. */
+void *dwconv__malloc(size_t bytes);
+void dwconv__free(void *p);
+/* Test hook: make the n-th host allocation from now fail (1 = the next one); 0 disables.
+ * Returns how many allocations were made since the previous call. */
+size_t dwconv__fault_inject_alloc(size_t n);
+
+/* Checked arithmetic: return 0 and leave *out alone on overflow. */
+static inline int dwconv__mul_ok(size_t a, size_t b, size_t *out) {
+  if (a != 0 && b > SIZE_MAX / a) return 0;
+  *out = a * b;
+  return 1;
+}
+static inline int dwconv__add_ok(size_t a, size_t b, size_t *out) {
+  if (b > SIZE_MAX - a) return 0;
+  *out = a + b;
+  return 1;
+}
+
+static inline size_t dwconv__dtype_size(dwconv_dtype t) { return t == DWCONV_FLOAT64 ? 8 : 4; }
+
+/* ---- the problem a backend receives: validated, with AUTO choices resolved ---- */
+typedef struct dwconv_problem {
+  dwconv_desc desc;       /* backend and algo are never AUTO here */
+  dwconv_geometry geom;   /* output slice, overlap-save blocks */
+  size_t elem_size;       /* bytes per element */
+  int threads;            /* CPU threads to use, >= 1 */
+} dwconv_problem;
+
+/* A backend is this table. The front end validates every argument before calling it, so a
+ * backend trusts its inputs. */
+typedef struct dwconv_backend_ops {
+  const char *name;
+  /* Allocate buffers and plans for prob; on failure free everything and return the status. */
+  dwconv_status (*create)(const dwconv_problem *prob, void **state);
+  /* Copy and prepare the kernel (taps or spectrum). ldb is 0 (broadcast) or >= P. */
+  dwconv_status (*set_kernel)(void *state, const void *B, ptrdiff_t ldb);
+  /* Run on A (lda 0 or >= N) into C (ldc >= out_len); C does not overlap A. */
+  dwconv_status (*execute)(void *state, const void *A, ptrdiff_t lda, void *C, ptrdiff_t ldc);
+  /* Optional (NULL: not supported by this backend). */
+  dwconv_status (*set_stream)(void *state, void *stream);
+  void (*get_info)(const void *state, dwconv_plan_info *info);
+  void (*destroy)(void *state);
+} dwconv_backend_ops;
+
+extern const dwconv_backend_ops dwconv__cpu_ops;
+#ifdef DWCONV_HAVE_CUDA
+extern const dwconv_backend_ops dwconv__cuda_ops;
+#endif
+/* Usable CUDA devices (0 without CUDA, driver or GPU); never fails. */
+int dwconv__cuda_device_count(void);
+
+/* ---- cost model (cost_model.c) ---- */
+
+/* Chooses the algorithm (when desc.algo is AUTO) and the overlap-save block length for
+ * prob->desc.backend; fills prob->desc.algo and prob->geom's block fields. fft_available says
+ * whether the backend can run the FFT path in this build. */
+dwconv_status dwconv__choose_algorithm(dwconv_problem *prob, int fft_available);
+
+/* Correlation taps: dst[t] is what multiplies A[s + t] for the output whose window starts at
+ * s. For CONVOLVE that is B reversed, for CORRELATE B itself. Works on float or double. */
+void dwconv__correlation_taps(dwconv_op op, dwconv_dtype dtype, const void *src, size_t p,
+                              void *dst);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DWCONV_INTERNAL_H */

@@ -1,0 +1,253 @@
+/* The front end: validates every argument once, resolves AUTO choices, and calls the chosen
+ * backend through its table of functions. Backends trust what arrives from here. */
+#include <stdint.h>
+
+#include "internal.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+struct dwconv_plan {
+  dwconv_problem prob;
+  const dwconv_backend_ops *ops;
+  void *state;
+  int kernel_set;
+};
+
+dwconv_desc dwconv_desc_make(size_t rows, size_t signal_len, size_t kernel_len,
+                             dwconv_dtype dtype) {
+  dwconv_desc d;
+  d.rows = rows;
+  d.signal_len = signal_len;
+  d.kernel_len = kernel_len;
+  d.dtype = dtype;
+  d.mode = DWCONV_MODE_FULL;
+  d.op = DWCONV_OP_CONVOLVE;
+  d.backend = DWCONV_BACKEND_AUTO;
+  d.algo = DWCONV_ALGO_AUTO;
+  d.threads = 0;
+  d.device_memory_limit = 0;
+  return d;
+}
+
+size_t dwconv_output_len(dwconv_mode mode, size_t signal_len, size_t kernel_len) {
+  dwconv_geometry g;
+  if (dwconv__geometry_init(&g, mode, 1, signal_len, kernel_len) != DWCONV_SUCCESS) return 0;
+  return g.out_len;
+}
+
+#ifndef DWCONV_HAVE_CUDA
+int dwconv__cuda_device_count(void) { return 0; }
+#endif
+
+int dwconv_cuda_device_count(void) { return dwconv__cuda_device_count(); }
+
+/* Bytes spanned by `rows` rows of `len` elements at stride ld (ld = 0: one row), or 0 with
+ * *ok = 0 when that does not fit in ptrdiff_t (strides and pointer offsets must). */
+static size_t span_bytes(size_t rows, size_t ld, size_t len, size_t elem, int *ok) {
+  size_t elems, last, bytes;
+  *ok = dwconv__mul_ok(rows - 1, ld, &last) && dwconv__add_ok(last, len, &elems) &&
+        dwconv__mul_ok(elems, elem, &bytes) && bytes <= (size_t)PTRDIFF_MAX;
+  return *ok ? bytes : 0;
+}
+
+static dwconv_status check_desc(const dwconv_desc *d) {
+  if ((unsigned)d->dtype > DWCONV_FLOAT64)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "desc.dtype %d is not a dwconv_dtype", (int)d->dtype);
+  if ((unsigned)d->mode > DWCONV_MODE_CAUSAL)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "desc.mode %d is not a dwconv_mode", (int)d->mode);
+  if ((unsigned)d->op > DWCONV_OP_CORRELATE)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "desc.op %d is not a dwconv_op", (int)d->op);
+  if ((unsigned)d->backend > DWCONV_BACKEND_CUDA)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "desc.backend %d is not a dwconv_backend",
+                         (int)d->backend);
+  if ((unsigned)d->algo > DWCONV_ALGO_FFT)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "desc.algo %d is not a dwconv_algo", (int)d->algo);
+  if (d->threads < 0)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "desc.threads is %d; use 0 for all cores or a positive count",
+                         d->threads);
+  if (d->rows == 0 || d->signal_len == 0 || d->kernel_len == 0)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE,
+                         "rows, signal_len and kernel_len must all be >= 1 (got %zu, %zu, %zu)",
+                         d->rows, d->signal_len, d->kernel_len);
+  return DWCONV_SUCCESS;
+}
+
+static dwconv_status resolve_backend(dwconv_problem *prob, const dwconv_backend_ops **ops) {
+  dwconv_backend want = prob->desc.backend;
+  int devices = dwconv__cuda_device_count();
+  if (want == DWCONV_BACKEND_CUDA || (want == DWCONV_BACKEND_AUTO && devices > 0)) {
+#ifdef DWCONV_HAVE_CUDA
+    if (devices <= 0)
+      return dwconv__error(DWCONV_ERROR_NO_DEVICE,
+                           "BACKEND_CUDA requested but no usable CUDA device was found");
+    prob->desc.backend = DWCONV_BACKEND_CUDA;
+    *ops = &dwconv__cuda_ops;
+    return DWCONV_SUCCESS;
+#else
+    return dwconv__error(DWCONV_ERROR_NO_DEVICE,
+                         "BACKEND_CUDA requested but this dwconv was built without CUDA");
+#endif
+  }
+  prob->desc.backend = DWCONV_BACKEND_CPU;
+  *ops = &dwconv__cpu_ops;
+  return DWCONV_SUCCESS;
+}
+
+static int fft_available(dwconv_backend b) {
+  if (b == DWCONV_BACKEND_CUDA) return 1;
+#ifdef DWCONV_HAVE_FFTW
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc) {
+  dwconv__clear_error();
+  if (plan == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "plan (output pointer) is NULL");
+  *plan = NULL;
+  if (desc == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "desc is NULL");
+  dwconv_status st = check_desc(desc);
+  if (st != DWCONV_SUCCESS) return st;
+
+  dwconv_problem prob;
+  prob.desc = *desc;
+  prob.elem_size = dwconv__dtype_size(desc->dtype);
+  st = dwconv__geometry_init(&prob.geom, desc->mode, desc->rows, desc->signal_len, desc->kernel_len);
+  if (st == DWCONV_ERROR_SIZE_OVERFLOW)
+    return dwconv__error(st, "signal_len + kernel_len - 1 overflows size_t (%zu, %zu)",
+                         desc->signal_len, desc->kernel_len);
+  if (st != DWCONV_SUCCESS) return dwconv__error(st, "invalid sizes or mode");
+  /* Every array the plan touches must be addressable with ptrdiff_t offsets. */
+  int ok;
+  (void)span_bytes(desc->rows, prob.geom.out_len, prob.geom.out_len, prob.elem_size, &ok);
+  if (ok) (void)span_bytes(desc->rows, desc->signal_len, desc->signal_len, prob.elem_size, &ok);
+  if (ok) (void)span_bytes(desc->rows, desc->kernel_len, desc->kernel_len, prob.elem_size, &ok);
+  if (!ok)
+    return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW,
+                         "rows x length x element size overflows (rows %zu, N %zu, P %zu, output %zu)",
+                         desc->rows, desc->signal_len, desc->kernel_len, prob.geom.out_len);
+
+#ifdef _OPENMP
+  prob.threads = desc->threads > 0 ? desc->threads : omp_get_max_threads();
+#else
+  prob.threads = 1;
+#endif
+  if (prob.threads < 1) prob.threads = 1;
+
+  const dwconv_backend_ops *ops = NULL;
+  st = resolve_backend(&prob, &ops);
+  if (st != DWCONV_SUCCESS) return st;
+  st = dwconv__choose_algorithm(&prob, fft_available(prob.desc.backend));
+  if (st != DWCONV_SUCCESS) return st;
+
+  dwconv_plan *p = (dwconv_plan *)dwconv__malloc(sizeof *p);
+  if (p == NULL) return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating the plan (%zu bytes)", sizeof *p);
+  p->prob = prob;
+  p->ops = ops;
+  p->state = NULL;
+  p->kernel_set = 0;
+  st = ops->create(&p->prob, &p->state);
+  if (st != DWCONV_SUCCESS) {
+    dwconv__free(p);
+    return st;
+  }
+  *plan = p;
+  return DWCONV_SUCCESS;
+}
+
+dwconv_status dwconv_plan_set_kernel(dwconv_plan *plan, const void *B, ptrdiff_t ldb) {
+  dwconv__clear_error();
+  if (plan == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "plan is NULL");
+  if (B == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "B is NULL");
+  const dwconv_geometry *g = &plan->prob.geom;
+  if (ldb < 0) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "ldb is negative (%td)", ldb);
+  if (ldb != 0 && (size_t)ldb < g->p)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE,
+                         "ldb (%td) is smaller than kernel_len (%zu); use 0 to broadcast one kernel",
+                         ldb, g->p);
+  int ok;
+  (void)span_bytes(ldb == 0 ? 1 : g->rows, (size_t)ldb, g->p, plan->prob.elem_size, &ok);
+  if (!ok) return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "B's extent (rows x ldb) overflows");
+  dwconv_status st = plan->ops->set_kernel(plan->state, B, ldb);
+  if (st == DWCONV_SUCCESS) plan->kernel_set = 1;
+  return st;
+}
+
+dwconv_status dwconv_plan_execute(dwconv_plan *plan, const void *A, ptrdiff_t lda, void *C,
+                                  ptrdiff_t ldc) {
+  dwconv__clear_error();
+  if (plan == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "plan is NULL");
+  if (A == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "A is NULL");
+  if (C == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "C is NULL");
+  const dwconv_geometry *g = &plan->prob.geom;
+  size_t es = plan->prob.elem_size;
+  if (lda < 0) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "lda is negative (%td)", lda);
+  if (ldc < 0) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "ldc is negative (%td)", ldc);
+  if (lda != 0 && (size_t)lda < g->n)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE,
+                         "lda (%td) is smaller than signal_len (%zu); use 0 to broadcast one signal",
+                         lda, g->n);
+  if ((size_t)ldc < g->out_len)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "ldc (%td) is smaller than the output length (%zu)",
+                         ldc, g->out_len);
+  int ok_a, ok_c;
+  size_t a_bytes = span_bytes(lda == 0 ? 1 : g->rows, (size_t)lda, g->n, es, &ok_a);
+  size_t c_bytes = span_bytes(g->rows, (size_t)ldc, g->out_len, es, &ok_c);
+  if (!ok_a || !ok_c)
+    return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "the extent of %s (rows x stride) overflows",
+                         ok_a ? "C" : "A");
+  uintptr_t a0 = (uintptr_t)A, c0 = (uintptr_t)C;
+  if (a0 + a_bytes < a0 || c0 + c_bytes < c0)
+    return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "array extent wraps the address space");
+  /* Spans are compared whole: rows of C interleaved between rows of A count as overlap. */
+  if (a0 < c0 + c_bytes && c0 < a0 + a_bytes)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE,
+                         "C overlaps A (in-place convolution is not supported)");
+  if (!plan->kernel_set)
+    return dwconv__error(DWCONV_ERROR_KERNEL_NOT_SET, "execute called before set_kernel");
+  return plan->ops->execute(plan->state, A, lda, C, ldc);
+}
+
+dwconv_status dwconv_plan_get_info(const dwconv_plan *plan, dwconv_plan_info *info) {
+  dwconv__clear_error();
+  if (plan == NULL || info == NULL)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "%s is NULL", plan == NULL ? "plan" : "info");
+  info->backend = plan->prob.desc.backend;
+  info->algo = plan->prob.desc.algo;
+  info->output_len = plan->prob.geom.out_len;
+  info->block_len = plan->prob.desc.algo == DWCONV_ALGO_FFT ? plan->prob.geom.block_len : 0;
+  info->block_step = plan->prob.desc.algo == DWCONV_ALGO_FFT ? plan->prob.geom.block_step : 0;
+  info->threads = plan->prob.threads;
+  info->workspace_bytes = 0;
+  info->simd = "";
+  plan->ops->get_info(plan->state, info);
+  return DWCONV_SUCCESS;
+}
+
+dwconv_status dwconv_plan_set_stream(dwconv_plan *plan, void *cuda_stream) {
+  dwconv__clear_error();
+  if (plan == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "plan is NULL");
+  if (plan->ops->set_stream == NULL)
+    return dwconv__error(DWCONV_ERROR_NOT_SUPPORTED, "set_stream applies to CUDA plans only (this is a %s plan)",
+                         plan->ops->name);
+  return plan->ops->set_stream(plan->state, cuda_stream);
+}
+
+void dwconv_plan_destroy(dwconv_plan *plan) {
+  if (plan == NULL) return;
+  plan->ops->destroy(plan->state);
+  dwconv__free(plan);
+}
+
+dwconv_status dwconv_convolve(const dwconv_desc *desc, const void *A, ptrdiff_t lda, const void *B,
+                              ptrdiff_t ldb, void *C, ptrdiff_t ldc) {
+  dwconv_plan *plan = NULL;
+  dwconv_status st = dwconv_plan_create(&plan, desc);
+  if (st == DWCONV_SUCCESS) st = dwconv_plan_set_kernel(plan, B, ldb);
+  if (st == DWCONV_SUCCESS) st = dwconv_plan_execute(plan, A, lda, C, ldc);
+  dwconv_plan_destroy(plan);
+  return st;
+}
