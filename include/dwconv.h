@@ -99,7 +99,8 @@ typedef struct dwconv_plan_info {
   size_t block_step;      /* FFT: new output samples per block, L - P + 1; DIRECT: 0 */
   int threads;            /* CPU threads used (CUDA: host threads, 1) */
   size_t workspace_bytes; /* memory the plan holds (host + device), kernel included */
-  const char *simd;       /* CPU direct path variant in use: "avx512", "avx2", "portable"; or "cuda" */
+  const char *simd;       /* CPU direct plans: kernel variant "avx512", "avx2" or "portable";
+                             CPU FFT plans: "fftw"; CUDA plans: "cuda" */
 } dwconv_plan_info;
 
 typedef struct dwconv_plan dwconv_plan; /* opaque */

@@ -1,0 +1,191 @@
+/* The CPU backend: the table of functions the front end calls, and the direct path's work
+ * split. Work is cut into fixed (row, output range) chunks from the shared geometry; the cut
+ * depends only on the problem, never on the thread count, so results are bitwise identical
+ * for any number of threads. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu_fft.h"
+#include "direct_kernels.h"
+#include "internal.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#define dw_thread_id() omp_get_thread_num()
+#else
+#define dw_thread_id() 0
+#endif
+
+/* Output samples per direct work chunk: large enough to amortise the per-chunk edge set-up,
+ * small enough that rows shorter than the thread count still spread over all cores. */
+#define DIRECT_CHUNK_OUTS 4096
+/* Below this many multiply-adds a run stays on one thread (thread start-up costs more). */
+#define SERIAL_MACS 65536.0
+
+typedef struct cpu_state {
+  dwconv_problem prob;
+  const dwconv_direct_impl *impl;
+  dwconv_chunking chunks;     /* direct: the work split */
+  void *taps;                 /* direct: krows x P correlation taps */
+  size_t krows;
+  unsigned char *scratch;     /* direct: threads x scratch_stride bytes, edge windows */
+  size_t scratch_stride;
+  dwconv_cpu_fft *fft;        /* FFT path */
+  size_t bytes;
+} cpu_state;
+
+static void cpu_destroy(void *vs) {
+  cpu_state *s = (cpu_state *)vs;
+  if (s == NULL) return;
+  dwconv__cpu_fft_destroy(s->fft);
+  dwconv__free(s->taps);
+  dwconv__free(s->scratch);
+  dwconv__free(s);
+}
+
+/* Test hook: DWCONV_CPU_CHUNK_OUTS overrides the chunk size so tests can show that the split
+ * does not change results. */
+static size_t direct_chunk_outs(void) {
+  const char *e = getenv("DWCONV_CPU_CHUNK_OUTS");
+  if (e != NULL) {
+    long v = strtol(e, NULL, 10);
+    if (v > 0) return (size_t)v;
+  }
+  return DIRECT_CHUNK_OUTS;
+}
+
+static dwconv_status cpu_create(const dwconv_problem *prob, void **out) {
+  cpu_state *s = (cpu_state *)dwconv__malloc(sizeof *s);
+  if (s == NULL) return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating the CPU plan state");
+  memset(s, 0, sizeof *s);
+  s->prob = *prob;
+  s->bytes = sizeof *s;
+  if (prob->desc.algo == DWCONV_ALGO_FFT) {
+    dwconv_status st = dwconv__cpu_fft_create(prob, &s->fft);
+    if (st != DWCONV_SUCCESS) {
+      cpu_destroy(s);
+      return st;
+    }
+    s->bytes += dwconv__cpu_fft_bytes(s->fft);
+    *out = s;
+    return DWCONV_SUCCESS;
+  }
+  s->impl = dwconv__direct_select();
+  dwconv__chunking_init(&s->chunks, &prob->geom, 1, direct_chunk_outs(), 1);
+  /* An edge window holds up to one chunk of outputs plus the P-1 samples they reach over. */
+  size_t elems, bytes, total;
+  if (!dwconv__add_ok(s->chunks.outs_per_chunk, prob->geom.p, &elems) ||
+      !dwconv__mul_ok(elems, prob->elem_size, &bytes) ||
+      !dwconv__mul_ok((bytes + 63) & ~(size_t)63, (size_t)prob->threads, &total)) {
+    cpu_destroy(s);
+    return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "direct scratch size overflows (P = %zu)", prob->geom.p);
+  }
+  s->scratch_stride = (bytes + 63) & ~(size_t)63;
+  s->scratch = (unsigned char *)dwconv__malloc(total);
+  if (s->scratch == NULL) {
+    cpu_destroy(s);
+    return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating direct scratch (%zu bytes)", total);
+  }
+  s->bytes += total;
+  *out = s;
+  return DWCONV_SUCCESS;
+}
+
+static dwconv_status cpu_set_kernel(void *vs, const void *B, ptrdiff_t ldb) {
+  cpu_state *s = (cpu_state *)vs;
+  if (s->fft != NULL) return dwconv__cpu_fft_set_kernel(s->fft, B, ldb);
+  const size_t P = s->prob.geom.p, es = s->prob.elem_size;
+  size_t krows = ldb == 0 ? 1 : s->prob.geom.rows;
+  size_t bytes = krows * P * es; /* the front end checked B's extent */
+  if (s->taps == NULL || s->krows != krows) {
+    void *t = dwconv__malloc(bytes);
+    if (t == NULL)
+      return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating kernel taps (%zu bytes)", bytes);
+    if (s->taps != NULL) s->bytes -= s->krows * P * es;
+    dwconv__free(s->taps);
+    s->taps = t;
+    s->krows = krows;
+    s->bytes += bytes;
+  }
+  for (size_t r = 0; r < krows; r++)
+    dwconv__correlation_taps(s->prob.desc.op, s->prob.desc.dtype,
+                             (const unsigned char *)B + r * (size_t)ldb * es, P,
+                             (unsigned char *)s->taps + r * P * es);
+  return DWCONV_SUCCESS;
+}
+
+/* Outputs [lo, hi) of one row whose windows reach past an end of A: copy the windows' span
+ * with zeros outside A into scratch and run the same kernel on it. */
+static void direct_edge(const cpu_state *s, int tid, const unsigned char *a, const void *k,
+                        unsigned char *c, size_t lo, size_t hi) {
+  if (lo >= hi) return;
+  const dwconv_geometry *g = &s->prob.geom;
+  const size_t es = s->prob.elem_size;
+  const ptrdiff_t n = (ptrdiff_t)g->n;
+  unsigned char *w = s->scratch + (size_t)tid * s->scratch_stride;
+  ptrdiff_t start = dwconv__window_start(g, lo);
+  ptrdiff_t len = (ptrdiff_t)(hi - lo + g->p - 1);
+  ptrdiff_t in_lo = start < 0 ? -start : 0;            /* window slots holding A */
+  ptrdiff_t in_hi = n - start < len ? n - start : len;
+  if (in_hi < in_lo) in_hi = in_lo;
+  if (in_lo > len) in_lo = in_hi = len;
+  memset(w, 0, (size_t)in_lo * es);
+  memcpy(w + (size_t)in_lo * es, a + (size_t)(start + in_lo) * es, (size_t)(in_hi - in_lo) * es);
+  memset(w + (size_t)in_hi * es, 0, (size_t)(len - in_hi) * es);
+  if (s->prob.desc.dtype == DWCONV_FLOAT64)
+    s->impl->f64((const double *)w, (const double *)k, g->p, (double *)c + lo, hi - lo);
+  else
+    s->impl->f32((const float *)w, (const float *)k, g->p, (float *)c + lo, hi - lo);
+}
+
+/* One work chunk: one row, outputs [o0, o1), split into left edge, interior and right edge. */
+static void direct_chunk(const cpu_state *s, int tid, const unsigned char *A, ptrdiff_t lda,
+                         unsigned char *C, ptrdiff_t ldc, size_t idx) {
+  const dwconv_geometry *g = &s->prob.geom;
+  const size_t es = s->prob.elem_size;
+  dwconv_chunk ch;
+  dwconv__chunk_get(&s->chunks, g, idx, &ch);
+  const size_t m = ch.row_begin, o0 = ch.out_begin, o1 = ch.out_begin + ch.out_count;
+  const unsigned char *a = A + (size_t)((ptrdiff_t)m * lda) * es;
+  unsigned char *c = C + (size_t)((ptrdiff_t)m * ldc) * es;
+  const void *k = (const unsigned char *)s->taps + (s->krows > 1 ? m : 0) * g->p * es;
+  size_t ib = g->interior_begin, ie = g->interior_end;
+  size_t i0 = o0 > ib ? o0 : ib, i1 = o1 < ie ? o1 : ie;
+  if (i0 >= i1) { /* no interior here: the whole chunk is edge */
+    direct_edge(s, tid, a, k, c, o0, o1);
+    return;
+  }
+  direct_edge(s, tid, a, k, c, o0, i0);
+  const unsigned char *x = a + (size_t)dwconv__window_start(g, i0) * es;
+  if (s->prob.desc.dtype == DWCONV_FLOAT64)
+    s->impl->f64((const double *)x, (const double *)k, g->p, (double *)c + i0, i1 - i0);
+  else
+    s->impl->f32((const float *)x, (const float *)k, g->p, (float *)c + i0, i1 - i0);
+  direct_edge(s, tid, a, k, c, i1, o1);
+}
+
+static dwconv_status cpu_execute(void *vs, const void *A, ptrdiff_t lda, void *C, ptrdiff_t ldc) {
+  cpu_state *s = (cpu_state *)vs;
+  if (s->fft != NULL) {
+    dwconv__cpu_fft_execute(s->fft, A, lda, C, ldc);
+    return DWCONV_SUCCESS;
+  }
+  const dwconv_geometry *g = &s->prob.geom;
+  const ptrdiff_t n_chunks = (ptrdiff_t)dwconv__chunk_count(&s->chunks);
+  const double macs = (double)g->rows * (double)g->out_len * (double)g->p;
+  const int threads = macs < SERIAL_MACS ? 1 : s->prob.threads;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && n_chunks > 1)
+  for (ptrdiff_t i = 0; i < n_chunks; i++)
+    direct_chunk(s, dw_thread_id(), (const unsigned char *)A, lda, (unsigned char *)C, ldc, (size_t)i);
+  return DWCONV_SUCCESS;
+}
+
+static void cpu_get_info(const void *vs, dwconv_plan_info *info) {
+  const cpu_state *s = (const cpu_state *)vs;
+  info->workspace_bytes = s->bytes;
+  info->simd = s->impl != NULL ? s->impl->name : "fftw";
+}
+
+const dwconv_backend_ops dwconv__cpu_ops = {
+    "cpu", cpu_create, cpu_set_kernel, cpu_execute, NULL, cpu_get_info, cpu_destroy,
+};

@@ -1,0 +1,27 @@
+/* CPU FFT path: overlap-save on FFTW3 real transforms (float and double). */
+#ifndef DWCONV_CPU_FFT_H
+#define DWCONV_CPU_FFT_H
+
+#include "internal.h"
+
+typedef struct dwconv_cpu_fft dwconv_cpu_fft;
+
+/* Makes the FFTW plans (serialised library-wide: the FFTW planner is not thread-safe) and one
+ * transform buffer per thread for prob's block length. OUT_OF_MEMORY or NOT_SUPPORTED (no
+ * FFTW in this build) on failure, with nothing left allocated. */
+dwconv_status dwconv__cpu_fft_create(const dwconv_problem *prob, dwconv_cpu_fft **out);
+
+/* Transforms the kernel rows once: spectrum of B (CONVOLVE) or reversed B (CORRELATE),
+ * zero-padded to the block length and scaled by 1/L. ldb = 0: one spectrum for all rows. */
+dwconv_status dwconv__cpu_fft_set_kernel(dwconv_cpu_fft *f, const void *B, ptrdiff_t ldb);
+
+/* Runs overlap-save over every (row, block) pair, in parallel, straight into C. */
+void dwconv__cpu_fft_execute(dwconv_cpu_fft *f, const void *A, ptrdiff_t lda, void *C,
+                             ptrdiff_t ldc);
+
+/* Bytes held (buffers and spectrum). */
+size_t dwconv__cpu_fft_bytes(const dwconv_cpu_fft *f);
+
+void dwconv__cpu_fft_destroy(dwconv_cpu_fft *f);
+
+#endif /* DWCONV_CPU_FFT_H */

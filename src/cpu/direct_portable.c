@@ -1,0 +1,79 @@
+/* Portable C direct kernels (any CPU), and the run-time choice of variant.
+ * The "vector" here is a single scalar, so the same template gives a plain loop that the
+ * compiler may still vectorise. Multiply and add stay separate (no contraction is allowed
+ * in this file's build flags by writing them as two statements' worth of rounding). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "direct_kernels.h"
+
+/* Plain multiply-add, each rounded: what a CPU without FMA computes. Written through a
+ * volatile-free helper so -ffp-contract cannot fuse it differently in different places. */
+static inline float mul_add_f32(float a, float b, float c) {
+  float m = a * b;
+  return m + c;
+}
+static inline double mul_add_f64(double a, double b, double c) {
+  double m = a * b;
+  return m + c;
+}
+
+#define DW_FN direct_f32_portable
+#define DW_T float
+#define DW_V float
+#define DW_W 1
+#define DW_R 8
+#define DW_LOAD(p) (*(p))
+#define DW_STORE(p, v) (*(p) = (v))
+#define DW_SET1(s) (s)
+#define DW_ZERO() 0.0f
+#define DW_FMA(a, b, c) mul_add_f32(a, b, c)
+#define DW_SFMA(a, b, c) mul_add_f32(a, b, c)
+#include "direct_template.h"
+#undef DW_FN
+#undef DW_T
+#undef DW_V
+#undef DW_W
+#undef DW_LOAD
+#undef DW_STORE
+#undef DW_SET1
+#undef DW_ZERO
+#undef DW_FMA
+#undef DW_SFMA
+
+#define DW_FN direct_f64_portable
+#define DW_T double
+#define DW_V double
+#define DW_W 1
+#define DW_LOAD(p) (*(p))
+#define DW_STORE(p, v) (*(p) = (v))
+#define DW_SET1(s) (s)
+#define DW_ZERO() 0.0
+#define DW_FMA(a, b, c) mul_add_f64(a, b, c)
+#define DW_SFMA(a, b, c) mul_add_f64(a, b, c)
+#include "direct_template.h"
+
+const dwconv_direct_impl dwconv__direct_portable = {"portable", direct_f32_portable,
+                                                    direct_f64_portable};
+
+/* Variants in order of preference, with the CPU feature test for each. */
+const dwconv_direct_impl *dwconv__direct_select(void) {
+  const char *cap = getenv("DWCONV_SIMD");
+  int rank_cap = 3;
+  if (cap != NULL) {
+    if (strcmp(cap, "portable") == 0) rank_cap = 1;
+    else if (strcmp(cap, "avx2") == 0) rank_cap = 2;
+  }
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  __builtin_cpu_init();
+#ifdef DWCONV_HAVE_AVX512
+  if (rank_cap >= 3 && __builtin_cpu_supports("avx512f")) return &dwconv__direct_avx512;
+#endif
+#ifdef DWCONV_HAVE_AVX2
+  if (rank_cap >= 2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return &dwconv__direct_avx2;
+#endif
+#endif
+  (void)rank_cap;
+  return &dwconv__direct_portable;
+}

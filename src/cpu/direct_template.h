@@ -1,0 +1,37 @@
+/* Register-blocked direct kernel, instantiated once per type and instruction set by the
+ * direct_<variant>.c files (C has no templates; this keeps one copy of the loop).
+ *
+ * Before including, define:
+ *   DW_FN name, DW_T element type, DW_V vector type, DW_W lanes, DW_R vectors per block,
+ *   DW_LOAD(p) unaligned load, DW_STORE(p, v) unaligned store, DW_SET1(s) broadcast,
+ *   DW_ZERO() zero vector, DW_FMA(a, b, c) = a * b + c fused, DW_SFMA(a, b, c) scalar fused.
+ *
+ * Each block keeps DW_R * DW_W outputs in registers while the taps stream past: one load and
+ * one FMA per tap and vector, the kernel (<= a few KB) stays in L1 and each input sample is
+ * reused from L1 across the taps. */
+static void DW_FN(const DW_T *x, const DW_T *k, size_t p, DW_T *y, size_t count) {
+  size_t i = 0;
+  for (; i + DW_R * DW_W <= count; i += DW_R * DW_W) {
+    DW_V acc[DW_R];
+#pragma GCC unroll 16
+    for (int r = 0; r < DW_R; r++) acc[r] = DW_ZERO();
+    const DW_T *xi = x + i;
+    for (size_t t = 0; t < p; t++) {
+      DW_V kv = DW_SET1(k[t]);
+#pragma GCC unroll 16
+      for (int r = 0; r < DW_R; r++) acc[r] = DW_FMA(DW_LOAD(xi + t + r * DW_W), kv, acc[r]);
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < DW_R; r++) DW_STORE(y + i + r * DW_W, acc[r]);
+  }
+  for (; i + DW_W <= count; i += DW_W) {
+    DW_V acc = DW_ZERO();
+    for (size_t t = 0; t < p; t++) acc = DW_FMA(DW_LOAD(x + i + t), DW_SET1(k[t]), acc);
+    DW_STORE(y + i, acc);
+  }
+  for (; i < count; i++) {
+    DW_T acc = 0;
+    for (size_t t = 0; t < p; t++) acc = DW_SFMA(x[i + t], k[t], acc);
+    y[i] = acc;
+  }
+}

@@ -1,0 +1,151 @@
+/* CPU FFT path: overlap-save with FFTW3 real transforms; see cpu_fft.h. Plans are made once
+ * per dwconv plan (FFTW_ESTIMATE, so creating a plan stays cheap for one-shot calls) and run
+ * from many threads at once through FFTW's new-array execute functions, which are
+ * thread-safe; each thread owns one aligned buffer pair. */
+#include "cpu_fft.h"
+
+#include <string.h>
+
+#ifdef DWCONV_HAVE_FFTW
+#include <fftw3.h>
+#include <pthread.h>
+#endif
+#ifdef _OPENMP
+#include <omp.h>
+#define dw_thread_id() omp_get_thread_num()
+#else
+#define dw_thread_id() 0
+#endif
+
+struct dwconv_cpu_fft {
+  dwconv_problem prob;
+  size_t L, nc;          /* transform length and its number of complex outputs L/2+1 */
+  int threads;
+  void *r2c, *c2r;       /* fftwf_plan or fftw_plan */
+  void *spectrum;        /* krows x nc complex, scaled by 1/L */
+  size_t krows;
+  unsigned char *buf_mem; /* threads x buf_stride bytes */
+  size_t buf_stride, cplx_offset;
+  size_t bytes;
+};
+
+#ifdef DWCONV_HAVE_FFTW
+
+/* The FFTW planner (plan creation and destruction) is not thread-safe: one lock for the
+ * whole library. Callers who also plan with FFTW themselves must not do so concurrently. */
+static pthread_mutex_t planner_mutex = PTHREAD_MUTEX_INITIALIZER;
+static void planner_lock(void) { pthread_mutex_lock(&planner_mutex); }
+static void planner_unlock(void) { pthread_mutex_unlock(&planner_mutex); }
+
+#define DW_T float
+#define DW_X(name) fftwf_##name
+#define DW_SFX(name) name##_f32
+#include "fft_template.h"
+#undef DW_T
+#undef DW_X
+#undef DW_SFX
+
+#define DW_T double
+#define DW_X(name) fftw_##name
+#define DW_SFX(name) name##_f64
+#include "fft_template.h"
+
+dwconv_status dwconv__cpu_fft_create(const dwconv_problem *prob, dwconv_cpu_fft **out) {
+  *out = NULL;
+  dwconv_cpu_fft *f = (dwconv_cpu_fft *)dwconv__malloc(sizeof *f);
+  if (f == NULL) return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating the FFT state");
+  memset(f, 0, sizeof *f);
+  f->prob = *prob;
+  f->L = prob->geom.block_len;
+  f->nc = f->L / 2 + 1;
+  f->threads = prob->threads;
+  f->krows = prob->geom.rows;
+  size_t es = prob->elem_size, real_bytes = 0, cplx_bytes = 0, total = 0, spec_bytes = 0;
+  int ok = dwconv__mul_ok(f->L, es, &real_bytes) && dwconv__mul_ok(f->nc, 2 * es, &cplx_bytes);
+  real_bytes = (real_bytes + 63) & ~(size_t)63;
+  cplx_bytes = (cplx_bytes + 63) & ~(size_t)63;
+  f->cplx_offset = real_bytes;
+  ok = ok && dwconv__add_ok(real_bytes, cplx_bytes, &f->buf_stride) &&
+       dwconv__mul_ok(f->buf_stride, (size_t)f->threads, &total) &&
+       dwconv__mul_ok(f->krows, cplx_bytes, &spec_bytes);
+  if (!ok) {
+    dwconv__free(f);
+    return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "FFT workspace size overflows (L = %zu)", f->L);
+  }
+  f->buf_mem = (unsigned char *)dwconv__malloc(total);
+  if (f->buf_mem == NULL) {
+    dwconv__free(f);
+    return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating FFT buffers (%zu bytes)", total);
+  }
+  int planned = prob->desc.dtype == DWCONV_FLOAT64 ? make_plans_f64(f) : make_plans_f32(f);
+  if (!planned) {
+    dwconv__free(f->buf_mem);
+    dwconv__free(f);
+    return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "FFTW could not plan a real transform of length %zu",
+                         f->L);
+  }
+  f->bytes = sizeof *f + total;
+  *out = f;
+  return DWCONV_SUCCESS;
+}
+
+dwconv_status dwconv__cpu_fft_set_kernel(dwconv_cpu_fft *f, const void *B, ptrdiff_t ldb) {
+  size_t krows = ldb == 0 ? 1 : f->prob.geom.rows;
+  size_t bytes = krows * f->nc * 2 * f->prob.elem_size; /* checked by the front end's B extent */
+  if (f->spectrum == NULL || f->krows != krows) {
+    void *spec = dwconv__malloc(bytes);
+    if (spec == NULL)
+      return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating the kernel spectrum (%zu bytes)", bytes);
+    if (f->spectrum) {
+      dwconv__free(f->spectrum);
+      f->bytes -= f->krows * f->nc * 2 * f->prob.elem_size;
+    }
+    f->spectrum = spec;
+    f->bytes += bytes;
+  }
+  f->krows = krows;
+  if (f->prob.desc.dtype == DWCONV_FLOAT64)
+    set_kernel_f64(f, (const double *)B, ldb);
+  else
+    set_kernel_f32(f, (const float *)B, ldb);
+  return DWCONV_SUCCESS;
+}
+
+void dwconv__cpu_fft_execute(dwconv_cpu_fft *f, const void *A, ptrdiff_t lda, void *C, ptrdiff_t ldc) {
+  if (f->prob.desc.dtype == DWCONV_FLOAT64)
+    execute_f64(f, (const double *)A, lda, (double *)C, ldc);
+  else
+    execute_f32(f, (const float *)A, lda, (float *)C, ldc);
+}
+
+size_t dwconv__cpu_fft_bytes(const dwconv_cpu_fft *f) { return f->bytes; }
+
+void dwconv__cpu_fft_destroy(dwconv_cpu_fft *f) {
+  if (f == NULL) return;
+  if (f->prob.desc.dtype == DWCONV_FLOAT64)
+    destroy_plans_f64(f);
+  else
+    destroy_plans_f32(f);
+  dwconv__free(f->spectrum);
+  dwconv__free(f->buf_mem);
+  dwconv__free(f);
+}
+
+#else /* !DWCONV_HAVE_FFTW: the front end never picks FFT; these keep the link whole. */
+
+dwconv_status dwconv__cpu_fft_create(const dwconv_problem *prob, dwconv_cpu_fft **out) {
+  (void)prob;
+  *out = NULL;
+  return dwconv__error(DWCONV_ERROR_NOT_SUPPORTED, "this dwconv was built without FFTW");
+}
+dwconv_status dwconv__cpu_fft_set_kernel(dwconv_cpu_fft *f, const void *B, ptrdiff_t ldb) {
+  (void)f; (void)B; (void)ldb;
+  return dwconv__error(DWCONV_ERROR_NOT_SUPPORTED, "this dwconv was built without FFTW");
+}
+void dwconv__cpu_fft_execute(dwconv_cpu_fft *f, const void *A, ptrdiff_t lda, void *C, ptrdiff_t ldc) {
+  (void)f; (void)A; (void)lda; (void)C; (void)ldc;
+}
+size_t dwconv__cpu_fft_bytes(const dwconv_cpu_fft *f) { (void)f; return 0; }
+void dwconv__cpu_fft_destroy(dwconv_cpu_fft *f) { (void)f; }
+
+#endif
