@@ -57,11 +57,11 @@ typedef enum {
 npy_status npy_parse_header(const unsigned char *buf, size_t len, npy_header *h, size_t *need,
                             char *err, size_t errlen);
 
-/* Builds a complete header (preamble + dict + padding + '\n') for a C-order array of the
- * given dtype and shape (ndim 1 or 2). The total length is a multiple of 64 as NumPy writes
- * it; version 1.0 is used when the dict fits in 65535 bytes, else 2.0. Writes at most cap
- * bytes into out and returns the header length, or 0 when cap is too small. 128 bytes is
- * always enough. */
+/* Builds a complete version 1.0 header (preamble + dict + space padding + '\n') for a
+ * C-order array of the given dtype and shape (ndim 1 or 2). The total length is a multiple of
+ * 64, as NumPy writes it, so the data that follows is aligned. Writes at most cap bytes into
+ * out and returns the header length, or 0 when cap is too small (256 bytes is always
+ * enough). */
 size_t npy_build_header(unsigned char *out, size_t cap, npy_dtype dtype, int ndim,
                         const uint64_t *shape);
 

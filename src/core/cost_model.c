@@ -1,8 +1,9 @@
 /* Chooses direct or FFT, and the overlap-save block length, from a cost model.
  *
  * Direct:  time/row = out_len * (P * t_mac + t_out)
- * FFT:     time/row = blocks * (L * log2(L) * t_fft + L * t_point)
- *          with blocks = ceil(out_len / (L - P + 1)), L 7-smooth.
+ * FFT:     time/row = blocks * (L * log2(L) * t_fft * radix(L) + L * t_point)
+ *          with blocks = ceil(out_len / (L - P + 1)), L 7-smooth, and radix(L) the measured
+ *          slow-down of FFTW on lengths with factors 3, 5 and 7 against powers of two.
  * The constants are per backend and dtype, in nanoseconds per single thread (CPU) or per
  * device (CUDA); docs/PERFORMANCE.md records how they were measured (bench/calibrate). Only
  * their ratios matter for the choice. */
@@ -19,18 +20,30 @@ typedef struct cost_constants {
   double l2_penalty;
 } cost_constants;
 
-/* CPU constants: measured with bench/calibrate on the 2-core AMD EPYC (Zen 4) development
- * machine; see docs/PERFORMANCE.md. */
-static const cost_constants cpu_f32 = {0.0345, 0.06, 0.080, 0.50, 1 << 20, 1.3};
-static const cost_constants cpu_f64 = {0.069, 0.12, 0.150, 0.90, 1 << 20, 1.3};
+/* CPU constants: measured on one thread of the 2-core AMD EPYC (Zen 4) development machine
+ * (bench/calibrate; docs/PERFORMANCE.md): AVX-512 direct 81 GFLOP/s f32; FFTW_ESTIMATE
+ * r2c+c2r pair 0.21 ns per L*log2(L) (f32) for powers of two; gather, multiply and scatter
+ * about 1 ns per point. */
+static const cost_constants cpu_f32 = {0.0247, 0.05, 0.21, 1.0, 1 << 20, 1.15};
+static const cost_constants cpu_f64 = {0.0494, 0.10, 0.36, 1.4, 1 << 20, 1.15};
 /* CUDA constants: assumed, not yet measured on a GPU (H100 fp32 peak ~60 TFLOP/s, ~3 TB/s;
  * cuFFT reaches ~50% of bandwidth). Replace with bench/calibrate figures from a GPU run. */
 static const cost_constants cuda_f32 = {0.00004, 0.0030, 0.00050, 0.0050, 1e30, 1.0};
 static const cost_constants cuda_f64 = {0.0012, 0.0060, 0.00100, 0.0100, 1e30, 1.0};
 
+/* FFTW's slow-down on odd factors, from its measured time per L*log2(L): x1.15 for a factor 3
+ * (384, 768, 1536), x1.4 for 7 (448), x2.2 for 3^2 7^2 (882). */
+static double radix_penalty(size_t L) {
+  double f = 1.0;
+  while (L % 3 == 0) { L /= 3; f += 0.12; }
+  while (L % 5 == 0) { L /= 5; f += 0.15; }
+  while (L % 7 == 0) { L /= 7; f += 0.4; }
+  return f;
+}
+
 static double fft_cost(const cost_constants *k, const dwconv_geometry *g, size_t L, size_t es) {
   double blocks = ceil((double)g->out_len / (double)(L - g->p + 1));
-  double per = (double)L * log2((double)L) * k->t_fft + (double)L * k->t_point;
+  double per = (double)L * log2((double)L) * k->t_fft * radix_penalty(L) + (double)L * k->t_point;
   if (3.0 * (double)L * (double)es > k->l2_bytes) per *= k->l2_penalty;
   return blocks * per;
 }

@@ -1,4 +1,5 @@
-/* AVX2 + FMA direct kernels (compiled with -mavx2 -mfma, used only when the CPU has them). */
+/* AVX2 + FMA direct kernels (compiled with -mavx2 -mfma, used only when the CPU has them).
+ * 12 accumulators + broadcast + load fit the 16 ymm registers; loads fold into the FMAs. */
 #include <immintrin.h>
 #include <math.h>
 
@@ -8,7 +9,7 @@
 #define DW_T float
 #define DW_V __m256
 #define DW_W 8
-#define DW_R 8
+#define DW_R 12
 #define DW_LOAD(p) _mm256_loadu_ps(p)
 #define DW_STORE(p, v) _mm256_storeu_ps(p, v)
 #define DW_SET1(s) _mm256_set1_ps(s)

@@ -5,6 +5,8 @@
  *   DW_FN name, DW_T element type, DW_V vector type, DW_W lanes, DW_R vectors per block,
  *   DW_LOAD(p) unaligned load, DW_STORE(p, v) unaligned store, DW_SET1(s) broadcast,
  *   DW_ZERO() zero vector, DW_FMA(a, b, c) = a * b + c fused, DW_SFMA(a, b, c) scalar fused.
+ * Optional: DW_ALIGNR(hi, lo, u) = lanes u.. of the concatenation hi:lo, and DW_ALIGN_STEPS =
+ *   DW_STEP(0) ... DW_STEP(DW_W - 1) (immediates must be literal).
  *
  * Each block keeps DW_R * DW_W outputs in registers while the taps stream past: one load and
  * one FMA per tap and vector, the kernel (<= a few KB) stays in L1 and each input sample is
@@ -16,7 +18,26 @@ static void DW_FN(const DW_T *x, const DW_T *k, size_t p, DW_T *y, size_t count)
 #pragma GCC unroll 16
     for (int r = 0; r < DW_R; r++) acc[r] = DW_ZERO();
     const DW_T *xi = x + i;
-    for (size_t t = 0; t < p; t++) {
+    size_t t = 0;
+#ifdef DW_ALIGNR
+    /* Taps in groups of DW_W: load each input vector once and build the DW_W shifted windows
+     * with in-register shifts, instead of DW_W unaligned loads that mostly split cache lines.
+     * The taps are still summed in order t = 0, 1, ..., so results match the plain loop. */
+    for (; t + DW_W <= p; t += DW_W) {
+      DW_V xa[DW_R + 1];
+#pragma GCC unroll 16
+      for (int r = 0; r <= DW_R; r++) xa[r] = DW_LOAD(xi + t + r * DW_W);
+#define DW_STEP(u)                                                                      \
+  {                                                                                     \
+    DW_V kv = DW_SET1(k[t + (u)]);                                                      \
+    _Pragma("GCC unroll 16") for (int r = 0; r < DW_R; r++) acc[r] =                    \
+        DW_FMA((u) == 0 ? xa[r] : DW_ALIGNR(xa[r + 1], xa[r], (u)), kv, acc[r]);        \
+  }
+      DW_ALIGN_STEPS
+#undef DW_STEP
+    }
+#endif
+    for (; t < p; t++) {
       DW_V kv = DW_SET1(k[t]);
 #pragma GCC unroll 16
       for (int r = 0; r < DW_R; r++) acc[r] = DW_FMA(DW_LOAD(xi + t + r * DW_W), kv, acc[r]);

@@ -1,5 +1,5 @@
 /* CPU FFT path: overlap-save with FFTW3 real transforms; see cpu_fft.h. Plans are made once
- * per dwconv plan (FFTW_ESTIMATE, so creating a plan stays cheap for one-shot calls) and run
+ * per length and cached process-wide (FFTW_ESTIMATE, so creating a plan stays cheap) and run
  * from many threads at once through FFTW's new-array execute functions, which are
  * thread-safe; each thread owns one aligned buffer pair. */
 #include "cpu_fft.h"
@@ -21,7 +21,8 @@ struct dwconv_cpu_fft {
   dwconv_problem prob;
   size_t L, nc;          /* transform length and its number of complex outputs L/2+1 */
   int threads;
-  void *r2c, *c2r;       /* fftwf_plan or fftw_plan */
+  struct plan_entry *plans; /* shared FFTW plan pair from the cache */
+  void *r2c, *c2r;       /* its fftwf_plan or fftw_plan pair */
   void *spectrum;        /* krows x nc complex, scaled by 1/L */
   size_t krows;
   unsigned char *buf_mem; /* threads x buf_stride bytes */
@@ -50,6 +51,76 @@ static void planner_unlock(void) { pthread_mutex_unlock(&planner_mutex); }
 #define DW_SFX(name) name##_f64
 #include "fft_template.h"
 
+/* ---- a process-wide cache of FFTW plan pairs ----
+ * Even FFTW_ESTIMATE planning costs 1-4 ms per length on the development machine, more than
+ * a whole small convolution, so plan pairs are kept by (dtype, L) and shared between dwconv
+ * plans (FFTW's new-array execute is thread-safe). All dwconv buffers are 64-byte aligned,
+ * so one FFTW plan serves every buffer. Unused pairs are kept up to CACHE_IDLE_MAX, oldest
+ * freed first, so memory stays bounded over any number of create/destroy cycles. */
+#define CACHE_IDLE_MAX 8
+
+typedef struct plan_entry {
+  int f64;
+  size_t L;
+  void *r2c, *c2r;
+  size_t refs;
+  struct plan_entry *next; /* most recently used first */
+} plan_entry;
+
+static plan_entry *plan_cache;
+
+/* Returns a referenced plan pair for (dtype, L), creating it if needed; NULL on failure. */
+static plan_entry *plan_acquire(int f64, size_t L, void *re, void *cx) {
+  planner_lock();
+  plan_entry **pp = &plan_cache, *e;
+  for (e = plan_cache; e != NULL; pp = &e->next, e = e->next)
+    if (e->f64 == f64 && e->L == L) break;
+  if (e != NULL) {
+    *pp = e->next; /* move to the front */
+  } else {
+    e = (plan_entry *)dwconv__malloc(sizeof *e);
+    if (e == NULL) {
+      planner_unlock();
+      return NULL;
+    }
+    e->f64 = f64;
+    e->L = L;
+    e->refs = 0;
+    int ok = f64 ? plan_pair_f64(L, re, cx, &e->r2c, &e->c2r) : plan_pair_f32(L, re, cx, &e->r2c, &e->c2r);
+    if (!ok) {
+      dwconv__free(e);
+      planner_unlock();
+      return NULL;
+    }
+  }
+  e->refs++;
+  e->next = plan_cache;
+  plan_cache = e;
+  planner_unlock();
+  return e;
+}
+
+/* Drops a reference; frees the least recently used idle pairs beyond CACHE_IDLE_MAX. */
+static void plan_release(plan_entry *rel) {
+  planner_lock();
+  rel->refs--;
+  size_t idle = 0;
+  for (plan_entry **pp = &plan_cache; *pp != NULL;) {
+    plan_entry *e = *pp;
+    if (e->refs == 0 && ++idle > CACHE_IDLE_MAX) {
+      *pp = e->next;
+      if (e->f64)
+        plan_free_f64(e->r2c, e->c2r);
+      else
+        plan_free_f32(e->r2c, e->c2r);
+      dwconv__free(e);
+    } else {
+      pp = &e->next;
+    }
+  }
+  planner_unlock();
+}
+
 dwconv_status dwconv__cpu_fft_create(const dwconv_problem *prob, dwconv_cpu_fft **out) {
   *out = NULL;
   dwconv_cpu_fft *f = (dwconv_cpu_fft *)dwconv__malloc(sizeof *f);
@@ -77,13 +148,16 @@ dwconv_status dwconv__cpu_fft_create(const dwconv_problem *prob, dwconv_cpu_fft 
     dwconv__free(f);
     return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating FFT buffers (%zu bytes)", total);
   }
-  int planned = prob->desc.dtype == DWCONV_FLOAT64 ? make_plans_f64(f) : make_plans_f32(f);
-  if (!planned) {
+  f->plans = plan_acquire(prob->desc.dtype == DWCONV_FLOAT64, f->L, f->buf_mem,
+                          f->buf_mem + f->cplx_offset);
+  if (f->plans == NULL) {
     dwconv__free(f->buf_mem);
     dwconv__free(f);
     return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "FFTW could not plan a real transform of length %zu",
                          f->L);
   }
+  f->r2c = f->plans->r2c;
+  f->c2r = f->plans->c2r;
   f->bytes = sizeof *f + total;
   *out = f;
   return DWCONV_SUCCESS;
@@ -122,10 +196,7 @@ size_t dwconv__cpu_fft_bytes(const dwconv_cpu_fft *f) { return f->bytes; }
 
 void dwconv__cpu_fft_destroy(dwconv_cpu_fft *f) {
   if (f == NULL) return;
-  if (f->prob.desc.dtype == DWCONV_FLOAT64)
-    destroy_plans_f64(f);
-  else
-    destroy_plans_f32(f);
+  if (f->plans != NULL) plan_release(f->plans);
   dwconv__free(f->spectrum);
   dwconv__free(f->buf_mem);
   dwconv__free(f);

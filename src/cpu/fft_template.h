@@ -12,30 +12,23 @@ static DW_SFX(cplx) *DW_SFX(cplx_buf)(const dwconv_cpu_fft *f, int tid) {
   return (DW_SFX(cplx) *)(f->buf_mem + (size_t)tid * f->buf_stride + f->cplx_offset);
 }
 
-static int DW_SFX(make_plans)(dwconv_cpu_fft *f) {
-  int n = (int)f->L;
-  planner_lock();
-  DW_X(plan) r2c = DW_X(plan_dft_r2c_1d)(n, DW_SFX(real_buf)(f, 0),
-                                         (DW_X(complex) *)DW_SFX(cplx_buf)(f, 0), FFTW_ESTIMATE);
-  DW_X(plan) c2r = DW_X(plan_dft_c2r_1d)(n, (DW_X(complex) *)DW_SFX(cplx_buf)(f, 0),
-                                         DW_SFX(real_buf)(f, 0), FFTW_ESTIMATE);
-  if (r2c == NULL || c2r == NULL) {
-    if (r2c) DW_X(destroy_plan)(r2c);
-    if (c2r) DW_X(destroy_plan)(c2r);
-    planner_unlock();
+/* Creates the forward and inverse plans for length n (caller holds the planner lock). */
+static int DW_SFX(plan_pair)(size_t n, void *re, void *cx, void **r2c, void **c2r) {
+  DW_X(plan) a = DW_X(plan_dft_r2c_1d)((int)n, (DW_T *)re, (DW_X(complex) *)cx, FFTW_ESTIMATE);
+  DW_X(plan) b = DW_X(plan_dft_c2r_1d)((int)n, (DW_X(complex) *)cx, (DW_T *)re, FFTW_ESTIMATE);
+  if (a == NULL || b == NULL) {
+    if (a) DW_X(destroy_plan)(a);
+    if (b) DW_X(destroy_plan)(b);
     return 0;
   }
-  planner_unlock();
-  f->r2c = (void *)r2c;
-  f->c2r = (void *)c2r;
+  *r2c = (void *)a;
+  *c2r = (void *)b;
   return 1;
 }
 
-static void DW_SFX(destroy_plans)(dwconv_cpu_fft *f) {
-  planner_lock();
-  if (f->r2c) DW_X(destroy_plan)((DW_X(plan))f->r2c);
-  if (f->c2r) DW_X(destroy_plan)((DW_X(plan))f->c2r);
-  planner_unlock();
+static void DW_SFX(plan_free)(void *r2c, void *c2r) {
+  DW_X(destroy_plan)((DW_X(plan))r2c);
+  DW_X(destroy_plan)((DW_X(plan))c2r);
 }
 
 /* Spectrum row r = FFT(b' zero-padded to L) / L, b' = B (convolve) or B reversed (correlate). */

@@ -1,0 +1,103 @@
+/* Error mapping, fault-injected resource acquisition and device switching; see cuda_util.h. */
+#include "cuda_util.h"
+
+#include <stdatomic.h>
+
+dwconv_status dwconv__cuda_fail(cudaError_t err, const char *what) {
+  /* Read the strings before clearing: the clear does not change them, but keep the order
+   * obvious. cudaGetLastError's own return value is the error being handled here. */
+  const char *name = cudaGetErrorName(err), *text = cudaGetErrorString(err);
+  (void)cudaGetLastError();
+  dwconv_status st = err == cudaErrorMemoryAllocation ? DWCONV_ERROR_OUT_OF_MEMORY
+                                                      : DWCONV_ERROR_DEVICE;
+  return dwconv__error(st, "%s: %s: %s", what, name ? name : "cudaError", text ? text : "");
+}
+
+const char *dwconv__cufft_string(cufftResult res) {
+  switch (res) {
+    case CUFFT_SUCCESS: return "CUFFT_SUCCESS";
+    case CUFFT_INVALID_PLAN: return "CUFFT_INVALID_PLAN";
+    case CUFFT_ALLOC_FAILED: return "CUFFT_ALLOC_FAILED";
+    case CUFFT_INVALID_TYPE: return "CUFFT_INVALID_TYPE";
+    case CUFFT_INVALID_VALUE: return "CUFFT_INVALID_VALUE";
+    case CUFFT_INTERNAL_ERROR: return "CUFFT_INTERNAL_ERROR";
+    case CUFFT_EXEC_FAILED: return "CUFFT_EXEC_FAILED";
+    case CUFFT_SETUP_FAILED: return "CUFFT_SETUP_FAILED";
+    case CUFFT_INVALID_SIZE: return "CUFFT_INVALID_SIZE";
+    case CUFFT_UNALIGNED_DATA: return "CUFFT_UNALIGNED_DATA";
+    case CUFFT_INVALID_DEVICE: return "CUFFT_INVALID_DEVICE";
+    case CUFFT_NO_WORKSPACE: return "CUFFT_NO_WORKSPACE";
+    case CUFFT_NOT_IMPLEMENTED: return "CUFFT_NOT_IMPLEMENTED";
+    case CUFFT_NOT_SUPPORTED: return "CUFFT_NOT_SUPPORTED";
+    default: return "CUFFT_UNKNOWN_ERROR";
+  }
+}
+
+dwconv_status dwconv__cufft_fail(cufftResult res, const char *what) {
+  /* cuFFT may leave a CUDA error behind (e.g. a failed internal allocation); it has been
+   * reported through res, so clear it for the same reason as in dwconv__cuda_fail. */
+  (void)cudaGetLastError();
+  dwconv_status st = res == CUFFT_ALLOC_FAILED ? DWCONV_ERROR_OUT_OF_MEMORY : DWCONV_ERROR_DEVICE;
+  return dwconv__error(st, "%s: cuFFT error %d (%s)", what, (int)res, dwconv__cufft_string(res));
+}
+
+/* Fault injection is global like the host one (tests drive it single-threaded); atomics keep
+ * it race-free when plans are created from several threads. */
+static atomic_size_t acquire_count;
+static atomic_size_t fail_at; /* 0: never */
+
+size_t dwconv__cuda_fault_inject(size_t n) {
+  size_t made = atomic_exchange(&acquire_count, 0);
+  atomic_store(&fail_at, n);
+  return made;
+}
+
+int dwconv__cuda_fault_due(void) {
+  size_t k = atomic_fetch_add(&acquire_count, 1) + 1;
+  size_t f = atomic_load(&fail_at);
+  return f != 0 && k == f;
+}
+
+cudaError_t dwconv__cuda_malloc(void **p, size_t bytes) {
+  *p = NULL;
+  if (dwconv__cuda_fault_due()) return cudaErrorMemoryAllocation;
+  return cudaMalloc(p, bytes);
+}
+
+cudaError_t dwconv__cuda_malloc_host(void **p, size_t bytes) {
+  *p = NULL;
+  if (dwconv__cuda_fault_due()) return cudaErrorMemoryAllocation;
+  return cudaMallocHost(p, bytes);
+}
+
+cudaError_t dwconv__cuda_stream_create(cudaStream_t *s) {
+  *s = NULL;
+  if (dwconv__cuda_fault_due()) return cudaErrorMemoryAllocation;
+  /* Blocking (default-flag) streams: work queued here waits for work the caller queued on the
+   * legacy default stream, the usual way device inputs are produced. */
+  return cudaStreamCreateWithFlags(s, cudaStreamDefault);
+}
+
+cudaError_t dwconv__cuda_event_create(cudaEvent_t *e) {
+  *e = NULL;
+  if (dwconv__cuda_fault_due()) return cudaErrorMemoryAllocation;
+  return cudaEventCreateWithFlags(e, cudaEventDisableTiming);
+}
+
+dwconv_status dwconv__cuda_enter(int device, int *prev) {
+  cudaError_t e = cudaGetDevice(prev);
+  if (e != cudaSuccess) return dwconv__cuda_fail(e, "cudaGetDevice");
+  if (*prev != device) {
+    e = cudaSetDevice(device);
+    if (e != cudaSuccess) return dwconv__cuda_fail(e, "cudaSetDevice (the plan's device)");
+  }
+  return DWCONV_SUCCESS;
+}
+
+dwconv_status dwconv__cuda_leave(int prev, int device, dwconv_status st) {
+  if (prev == device) return st;
+  cudaError_t e = cudaSetDevice(prev);
+  if (e != cudaSuccess && st == DWCONV_SUCCESS)
+    return dwconv__cuda_fail(e, "cudaSetDevice (restoring the caller's device)");
+  return st;
+}

@@ -1,0 +1,74 @@
+/* Helpers shared by the CUDA backend's host code: turning CUDA and cuFFT failures into dwconv
+ * statuses with a detail message, acquiring device resources through one place (so tests can
+ * make each acquisition fail in turn), and running on the plan's device. Plain C. */
+#ifndef DWCONV_CUDA_UTIL_H
+#define DWCONV_CUDA_UTIL_H
+
+#include <cuda_runtime_api.h>
+#include <cufft.h>
+
+#include "internal.h"
+
+/* Records "what: cudaErrorName: description" for dwconv_last_error() and returns
+ * DWCONV_ERROR_OUT_OF_MEMORY for an allocation failure, DWCONV_ERROR_DEVICE otherwise. Also
+ * clears the runtime's last-error slot, so a handled, non-sticky failure is not reported
+ * again by a later cudaGetLastError() after a kernel launch. */
+dwconv_status dwconv__cuda_fail(cudaError_t err, const char *what);
+
+/* The same for cuFFT: CUFFT_ALLOC_FAILED is OUT_OF_MEMORY, everything else DEVICE. */
+dwconv_status dwconv__cufft_fail(cufftResult res, const char *what);
+
+/* Name of a cufftResult ("CUFFT_ALLOC_FAILED"), or "CUFFT_UNKNOWN_ERROR". */
+const char *dwconv__cufft_string(cufftResult res);
+
+/* On failure of `call`, store the status in `st` and jump to the function's `fail` label.
+ * Used where a function must undo what it took; straight-line code calls the helpers. */
+#define DWCONV_CUDA_TRY(st, call, what)                \
+  do {                                                 \
+    cudaError_t dwconv_e_ = (call);                    \
+    if (dwconv_e_ != cudaSuccess) {                    \
+      (st) = dwconv__cuda_fail(dwconv_e_, (what));     \
+      goto fail;                                       \
+    }                                                  \
+  } while (0)
+#define DWCONV_CUFFT_TRY(st, call, what)               \
+  do {                                                 \
+    cufftResult dwconv_r_ = (call);                    \
+    if (dwconv_r_ != CUFFT_SUCCESS) {                  \
+      (st) = dwconv__cufft_fail(dwconv_r_, (what));    \
+      goto fail;                                       \
+    }                                                  \
+  } while (0)
+#define DWCONV_TRY(st, expr)                           \
+  do {                                                 \
+    (st) = (expr);                                     \
+    if ((st) != DWCONV_SUCCESS) goto fail;             \
+  } while (0)
+
+/* ---- device resources: every acquisition goes through these ---- */
+
+/* cudaMalloc / cudaMallocHost / stream and event creation; a fault injected with
+ * dwconv__cuda_fault_inject() makes them return cudaErrorMemoryAllocation without calling
+ * CUDA (the pinned one then exercises the pageable fallback). */
+cudaError_t dwconv__cuda_malloc(void **p, size_t bytes);
+cudaError_t dwconv__cuda_malloc_host(void **p, size_t bytes);
+cudaError_t dwconv__cuda_stream_create(cudaStream_t *s);
+cudaError_t dwconv__cuda_event_create(cudaEvent_t *e);
+/* cufftCreate and cufftMakePlanMany64 ask here first: returns non-zero when the injected
+ * fault is due now (they then report CUFFT_ALLOC_FAILED). */
+int dwconv__cuda_fault_due(void);
+
+/* Test hook, like dwconv__fault_inject_alloc for host memory: make the n-th device resource
+ * acquisition from now fail (1 = the next one); 0 disables. Returns how many acquisitions were
+ * made since the previous call, so a test can loop n = 1, 2, ... until a create succeeds. */
+size_t dwconv__cuda_fault_inject(size_t n);
+
+/* ---- running on the plan's device ---- */
+
+/* Makes `device` current, storing the caller's current device in *prev for
+ * dwconv__cuda_leave. Returns DEVICE (with detail) when either runtime call fails. */
+dwconv_status dwconv__cuda_enter(int device, int *prev);
+/* Restores the caller's device; returns `st` unless that succeeded and the restore failed. */
+dwconv_status dwconv__cuda_leave(int prev, int device, dwconv_status st);
+
+#endif /* DWCONV_CUDA_UTIL_H */
