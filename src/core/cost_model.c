@@ -1,72 +1,100 @@
 /* Chooses direct or FFT, and the overlap-save block length, from a cost model.
  *
- * Direct:  time/row = out_len * (P * t_mac + t_out)
- * FFT:     time/row = blocks * (L * log2(L) * t_fft * radix(L) + L * t_point)
- *          with blocks = ceil(out_len / (L - P + 1)), L 7-smooth, and radix(L) the measured
- *          slow-down of FFTW on lengths with factors 3, 5 and 7 against powers of two.
- * The constants are per backend and dtype, in nanoseconds per single thread (CPU) or per
- * device (CUDA); docs/PERFORMANCE.md records how they were measured (bench/calibrate). Only
- * their ratios matter for the choice. */
+ * Direct, per row:  out_len * (P * t_mac + t_out)
+ * FFT, per row:     CPU:  floor(blocks/2) * T_cplx(L) + (blocks % 2) * T_real(L) + blocks * L * t_point
+ *                         (two real blocks of a row share one complex transform pair; a row's odd
+ *                         last block uses the real pair; T from the measured cpu_fft_table.h)
+ *                   CUDA: blocks * (L * log2(L) * t_fft + L * t_point)
+ *                   with blocks = ceil(out_len / (L - P + 1)).
+ * Constants are per backend and dtype, in nanoseconds (CPU: one thread; only ratios matter for
+ * the choice). docs/PERFORMANCE.md records how they were measured. */
 #include <math.h>
 
+#include "cpu_fft_table.h"
 #include "internal.h"
 
 typedef struct cost_constants {
-  double t_mac;    /* direct: one multiply-add */
-  double t_out;    /* direct: per output sample (loads, stores, loop overhead) */
-  double t_fft;    /* FFT: per L*log2(L) of one forward + one inverse real transform */
-  double t_point;  /* FFT: per transform point (copy in, multiply, copy out) */
-  double l2_bytes; /* transforms bigger than this (3 buffers) slow down by l2_penalty */
-  double l2_penalty;
+  double t_mac;   /* direct: one multiply-add */
+  double t_out;   /* direct: per output sample (loads, stores, loop overhead) */
+  double t_fft;   /* CUDA FFT: per L*log2(L) of one forward + one inverse transform */
+  double t_point; /* FFT: per transform point (gather, multiply, scatter) */
 } cost_constants;
 
-/* CPU constants: measured on one thread of the 2-core AMD EPYC (Zen 4) development machine
- * (bench/calibrate; docs/PERFORMANCE.md): AVX-512 direct 81 GFLOP/s f32; FFTW_ESTIMATE
- * r2c+c2r pair 0.21 ns per L*log2(L) (f32) for powers of two; gather, multiply and scatter
- * about 1 ns per point. */
-static const cost_constants cpu_f32 = {0.0247, 0.05, 0.21, 1.0, 1 << 20, 1.15};
-static const cost_constants cpu_f64 = {0.0494, 0.10, 0.36, 1.4, 1 << 20, 1.15};
+/* CPU: AVX-512 direct kernel 81 GFLOP/s (f32) per thread at P = 63 on the development machine
+ * (bench/calibrate_fft.c and docs/PERFORMANCE.md); gather/multiply/scatter ~0.6 ns a point. */
+static const cost_constants cpu_f32 = {0.0247, 0.05, 0, 0.6};
+static const cost_constants cpu_f64 = {0.0494, 0.10, 0, 0.9};
 /* CUDA constants: assumed, not yet measured on a GPU (H100 fp32 peak ~60 TFLOP/s, ~3 TB/s;
- * cuFFT reaches ~50% of bandwidth). Replace with bench/calibrate figures from a GPU run. */
-static const cost_constants cuda_f32 = {0.00004, 0.0030, 0.00050, 0.0050, 1e30, 1.0};
-static const cost_constants cuda_f64 = {0.0012, 0.0060, 0.00100, 0.0100, 1e30, 1.0};
+ * cuFFT reaches ~50% of bandwidth). Replace with figures from a GPU run. */
+static const cost_constants cuda_f32 = {0.00004, 0.0030, 0.00050, 0.0050};
+static const cost_constants cuda_f64 = {0.0012, 0.0060, 0.00100, 0.0100};
 
-/* FFTW's slow-down on odd factors, from its measured time per L*log2(L): x1.15 for a factor 3
- * (384, 768, 1536), x1.4 for 7 (448), x2.2 for 3^2 7^2 (882). */
-static double radix_penalty(size_t L) {
-  double f = 1.0;
-  while (L % 3 == 0) { L /= 3; f += 0.12; }
-  while (L % 5 == 0) { L /= 5; f += 0.15; }
-  while (L % 7 == 0) { L /= 7; f += 0.4; }
-  return f;
+#define CPU_TABLE_LEN (sizeof cpu_fft_table / sizeof cpu_fft_table[0])
+
+/* CPU transform pair times for length L: from the table, or extrapolated by L log L from its
+ * largest power of two (with a 20% penalty for leaving the measured range). */
+static void cpu_pair_times(size_t L, int f64, double *t_real, double *t_cplx) {
+  for (size_t i = 0; i < CPU_TABLE_LEN; i++)
+    if (cpu_fft_table[i].L == (double)L) {
+      *t_real = f64 ? cpu_fft_table[i].real_f64 : cpu_fft_table[i].real_f32;
+      *t_cplx = f64 ? cpu_fft_table[i].cplx_f64 : cpu_fft_table[i].cplx_f32;
+      return;
+    }
+  const cpu_fft_time *top = &cpu_fft_table[0];
+  for (size_t i = 0; i < CPU_TABLE_LEN; i++)
+    if (cpu_fft_table[i].L > top->L && ((size_t)cpu_fft_table[i].L & ((size_t)cpu_fft_table[i].L - 1)) == 0)
+      top = &cpu_fft_table[i];
+  double scale = 1.2 * (double)L * log2((double)L) / (top->L * log2(top->L));
+  *t_real = scale * (f64 ? top->real_f64 : top->real_f32);
+  *t_cplx = scale * (f64 ? top->cplx_f64 : top->cplx_f32);
 }
 
-static double fft_cost(const cost_constants *k, const dwconv_geometry *g, size_t L, size_t es) {
+static double fft_row_cost(const dwconv_problem *prob, const cost_constants *k, size_t L) {
+  const dwconv_geometry *g = &prob->geom;
   double blocks = ceil((double)g->out_len / (double)(L - g->p + 1));
-  double per = (double)L * log2((double)L) * k->t_fft * radix_penalty(L) + (double)L * k->t_point;
-  if (3.0 * (double)L * (double)es > k->l2_bytes) per *= k->l2_penalty;
-  return blocks * per;
+  if (prob->desc.backend == DWCONV_BACKEND_CUDA)
+    return blocks * ((double)L * log2((double)L) * k->t_fft + (double)L * k->t_point);
+  double t_real, t_cplx;
+  cpu_pair_times(L, prob->desc.dtype == DWCONV_FLOAT64, &t_real, &t_cplx);
+  double pairs = floor(blocks / 2), odd = blocks - 2 * pairs;
+  return pairs * t_cplx + odd * t_real + blocks * (double)L * k->t_point;
 }
 
-/* Best 7-smooth block length for the FFT path, by the cost model. */
-static size_t best_block_len(const cost_constants *k, const dwconv_geometry *g, size_t es,
-                             double *cost_out) {
-  /* One block covering the whole output row is the largest length worth trying. */
+/* Is L a candidate block length for this backend? CPU: 2^a * {1, 3, 5} (the measured table's
+ * shapes); CUDA: any even 7-smooth length. */
+static int candidate(const dwconv_problem *prob, size_t L) {
+  if (L % 2 != 0) return 0;
+  if (prob->desc.backend == DWCONV_BACKEND_CUDA) return 1;
+  size_t m = L;
+  while (m % 2 == 0) m /= 2;
+  return m == 1 || m == 3 || m == 5;
+}
+
+/* Best block length by the cost model, searched over 7-smooth lengths from P+1 up to one
+ * block covering the whole output row. Returns 0 if none fits. */
+static size_t best_block_len(const dwconv_problem *prob, const cost_constants *k, double *cost_out) {
+  const dwconv_geometry *g = &prob->geom;
   size_t hi = dwconv__next_smooth7(g->out_len + g->p - 1);
-  size_t lo = g->p + 1 < 8 ? 8 : g->p + 1;
-  if (hi < lo) hi = dwconv__next_smooth7(lo);
-  size_t best = hi;
-  double best_cost = fft_cost(k, g, hi, es);
+  size_t lo = g->p + 1 < 16 ? 16 : g->p + 1;
+  if (hi == 0) return 0;
+  if (hi < lo) hi = lo;
+  /* Lengths up to twice the one-block size: the best candidate shape (e.g. a power of two)
+   * may lie just above it, and a power of two always lies in [lo, 2 lo). */
+  if (hi > SIZE_MAX / 2) return 0;
+  hi *= 2;
+  size_t best = 0;
+  double best_cost = INFINITY;
   for (size_t f7 = 1; f7 <= hi; f7 *= 7)
     for (size_t f5 = f7; f5 <= hi; f5 *= 5)
       for (size_t f3 = f5; f3 <= hi; f3 *= 3)
         for (size_t L = f3; L <= hi; L *= 2) {
-          if (L < lo || L % 2 != 0) continue; /* even lengths keep the real transforms simple */
-          double c = fft_cost(k, g, L, es);
+          if (L < lo || !candidate(prob, L)) continue;
+          double c = fft_row_cost(prob, k, L);
           if (c < best_cost || (c == best_cost && L < best)) {
             best_cost = c;
             best = L;
           }
+          if (L > SIZE_MAX / 2) break;
         }
   *cost_out = best_cost;
   return best;
@@ -85,9 +113,13 @@ dwconv_status dwconv__choose_algorithm(dwconv_problem *prob, int fft_available) 
     return DWCONV_SUCCESS;
   }
   double fft = 0;
-  size_t L = best_block_len(k, g, prob->elem_size, &fft);
-  if (L == 0 || L < g->p)
-    return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "no FFT block length fits kernel_len %zu", g->p);
+  size_t L = best_block_len(prob, k, &fft);
+  if (L == 0) {
+    if (prob->desc.algo == DWCONV_ALGO_FFT)
+      return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "no FFT block length fits kernel_len %zu", g->p);
+    prob->desc.algo = DWCONV_ALGO_DIRECT;
+    return DWCONV_SUCCESS;
+  }
   dwconv__geometry_set_block(g, L);
   if (prob->desc.algo == DWCONV_ALGO_AUTO) {
     double direct = (double)g->out_len * ((double)g->p * k->t_mac + k->t_out);

@@ -1,4 +1,4 @@
-/* CPU FFT path: overlap-save on FFTW3 real transforms (float and double). */
+/* CPU FFT path: overlap-save on FFTW3 (float and double), two real blocks per complex transform. */
 #ifndef DWCONV_CPU_FFT_H
 #define DWCONV_CPU_FFT_H
 

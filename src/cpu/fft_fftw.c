@@ -1,15 +1,24 @@
-/* CPU FFT path: overlap-save with FFTW3 real transforms; see cpu_fft.h. Plans are made once
+/* CPU FFT path: overlap-save with FFTW3, two real blocks per complex transform; see cpu_fft.h. Plans are made once
  * per length and cached process-wide (FFTW_ESTIMATE, so creating a plan stays cheap) and run
  * from many threads at once through FFTW's new-array execute functions, which are
  * thread-safe; each thread owns one aligned buffer pair. */
 #include "cpu_fft.h"
 
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #ifdef DWCONV_HAVE_FFTW
 #include <fftw3.h>
 #include <pthread.h>
 #endif
+/* Hot loops of the FFT path get AVX-512 / AVX2 clones picked at load time by the CPU. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define DW_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define DW_CLONES
+#endif
+
 #ifdef _OPENMP
 #include <omp.h>
 #define dw_thread_id() omp_get_thread_num()
@@ -19,14 +28,16 @@
 
 struct dwconv_cpu_fft {
   dwconv_problem prob;
-  size_t L, nc;          /* transform length and its number of complex outputs L/2+1 */
+  size_t L, nc;          /* transform length; real-transform bins L/2+1 */
+  size_t spec_bins;      /* stored bins per kernel row: nc, or L for the complex pair path */
   int threads;
-  struct plan_entry *plans; /* shared FFTW plan pair from the cache */
-  void *r2c, *c2r;       /* its fftwf_plan or fftw_plan pair */
+  struct plan_entry *plans; /* shared FFTW plans from the cache */
+  void *r2c, *c2r;       /* real pair: kernel spectra and a row's odd last block */
+  void *fwd, *bwd;       /* complex pair (NULL when rows have one block): two blocks at once */
   void *spectrum;        /* krows x nc complex, scaled by 1/L */
   size_t krows;
-  unsigned char *buf_mem; /* threads x buf_stride bytes */
-  size_t buf_stride, cplx_offset;
+  unsigned char *buf_mem; /* threads x buf_stride bytes: input and output, L complex each */
+  size_t buf_stride, out_offset;
   size_t bytes;
 };
 
@@ -62,36 +73,68 @@ static void planner_unlock(void) { pthread_mutex_unlock(&planner_mutex); }
 typedef struct plan_entry {
   int f64;
   size_t L;
-  void *r2c, *c2r;
+  void *r2c, *c2r; /* always made */
+  void *fwd, *bwd; /* made on first need */
   size_t refs;
   struct plan_entry *next; /* most recently used first */
 } plan_entry;
 
 static plan_entry *plan_cache;
 
-/* Returns a referenced plan pair for (dtype, L), creating it if needed; NULL on failure. */
-static plan_entry *plan_acquire(int f64, size_t L, void *re, void *cx) {
+static int make_pair(plan_entry *e, int cplx, void *in, void *out) {
+  if (cplx)
+    return e->f64 ? plan_pair_f64(e->L, 1, in, out, &e->fwd, &e->bwd)
+                  : plan_pair_f32(e->L, 1, in, out, &e->fwd, &e->bwd);
+  return e->f64 ? plan_pair_f64(e->L, 0, in, out, &e->r2c, &e->c2r)
+                : plan_pair_f32(e->L, 0, in, out, &e->r2c, &e->c2r);
+}
+
+static void free_entry(plan_entry *e) {
+  if (e->f64) {
+    plan_free_f64(e->r2c, e->c2r);
+    plan_free_f64(e->fwd, e->bwd);
+  } else {
+    plan_free_f32(e->r2c, e->c2r);
+    plan_free_f32(e->fwd, e->bwd);
+  }
+  dwconv__free(e);
+}
+
+/* Returns a referenced cache entry for (dtype, L) holding the real plans and, when cplx, the
+ * complex ones, creating what is missing on the given 64-byte aligned buffers; NULL on
+ * failure (the cache is left as it was). */
+static plan_entry *plan_acquire(int f64, size_t L, int cplx, void *in, void *out) {
   planner_lock();
   plan_entry **pp = &plan_cache, *e;
   for (e = plan_cache; e != NULL; pp = &e->next, e = e->next)
     if (e->f64 == f64 && e->L == L) break;
-  if (e != NULL) {
-    *pp = e->next; /* move to the front */
-  } else {
+  int fresh = e == NULL;
+  if (fresh) {
     e = (plan_entry *)dwconv__malloc(sizeof *e);
     if (e == NULL) {
       planner_unlock();
       return NULL;
     }
+    memset(e, 0, sizeof *e);
     e->f64 = f64;
     e->L = L;
-    e->refs = 0;
-    int ok = f64 ? plan_pair_f64(L, re, cx, &e->r2c, &e->c2r) : plan_pair_f32(L, re, cx, &e->r2c, &e->c2r);
-    if (!ok) {
-      dwconv__free(e);
+    if (!make_pair(e, 0, in, out)) {
+      free_entry(e);
       planner_unlock();
       return NULL;
     }
+  } else {
+    *pp = e->next; /* unlink; relinked at the front below */
+  }
+  if (cplx && e->fwd == NULL && !make_pair(e, 1, in, out)) {
+    if (fresh) {
+      free_entry(e);
+    } else {
+      e->next = plan_cache;
+      plan_cache = e;
+    }
+    planner_unlock();
+    return NULL;
   }
   e->refs++;
   e->next = plan_cache;
@@ -109,11 +152,7 @@ static void plan_release(plan_entry *rel) {
     plan_entry *e = *pp;
     if (e->refs == 0 && ++idle > CACHE_IDLE_MAX) {
       *pp = e->next;
-      if (e->f64)
-        plan_free_f64(e->r2c, e->c2r);
-      else
-        plan_free_f32(e->r2c, e->c2r);
-      dwconv__free(e);
+      free_entry(e);
     } else {
       pp = &e->next;
     }
@@ -129,16 +168,20 @@ dwconv_status dwconv__cpu_fft_create(const dwconv_problem *prob, dwconv_cpu_fft 
   f->prob = *prob;
   f->L = prob->geom.block_len;
   f->nc = f->L / 2 + 1;
+  f->spec_bins = prob->geom.blocks_per_row > 1 ? f->L : f->nc;
   f->threads = prob->threads;
   f->krows = prob->geom.rows;
-  size_t es = prob->elem_size, real_bytes = 0, cplx_bytes = 0, total = 0, spec_bytes = 0;
-  int ok = dwconv__mul_ok(f->L, es, &real_bytes) && dwconv__mul_ok(f->nc, 2 * es, &cplx_bytes);
-  real_bytes = (real_bytes + 63) & ~(size_t)63;
-  cplx_bytes = (cplx_bytes + 63) & ~(size_t)63;
-  f->cplx_offset = real_bytes;
-  ok = ok && dwconv__add_ok(real_bytes, cplx_bytes, &f->buf_stride) &&
+  if (f->L > (size_t)INT_MAX) {
+    dwconv__free(f);
+    return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "FFT length %zu exceeds FFTW's int limit", prob->geom.block_len);
+  }
+  size_t es = prob->elem_size, cplx_bytes = 0, total = 0, spec_bytes = 0;
+  int ok = dwconv__mul_ok(f->L, 2 * es, &cplx_bytes) && cplx_bytes <= SIZE_MAX - 63;
+  if (ok) cplx_bytes = (cplx_bytes + 63) & ~(size_t)63;
+  f->out_offset = cplx_bytes;
+  ok = ok && dwconv__add_ok(cplx_bytes, cplx_bytes, &f->buf_stride) &&
        dwconv__mul_ok(f->buf_stride, (size_t)f->threads, &total) &&
-       dwconv__mul_ok(f->krows, cplx_bytes, &spec_bytes);
+       dwconv__mul_ok(f->krows, f->spec_bins * 2 * es, &spec_bytes);
   if (!ok) {
     dwconv__free(f);
     return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "FFT workspace size overflows (L = %zu)", f->L);
@@ -148,8 +191,8 @@ dwconv_status dwconv__cpu_fft_create(const dwconv_problem *prob, dwconv_cpu_fft 
     dwconv__free(f);
     return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating FFT buffers (%zu bytes)", total);
   }
-  f->plans = plan_acquire(prob->desc.dtype == DWCONV_FLOAT64, f->L, f->buf_mem,
-                          f->buf_mem + f->cplx_offset);
+  f->plans = plan_acquire(prob->desc.dtype == DWCONV_FLOAT64, f->L, prob->geom.blocks_per_row > 1, f->buf_mem,
+                          f->buf_mem + f->out_offset);
   if (f->plans == NULL) {
     dwconv__free(f->buf_mem);
     dwconv__free(f);
@@ -158,6 +201,8 @@ dwconv_status dwconv__cpu_fft_create(const dwconv_problem *prob, dwconv_cpu_fft 
   }
   f->r2c = f->plans->r2c;
   f->c2r = f->plans->c2r;
+  f->fwd = f->plans->fwd;
+  f->bwd = f->plans->bwd;
   f->bytes = sizeof *f + total;
   *out = f;
   return DWCONV_SUCCESS;
@@ -165,14 +210,14 @@ dwconv_status dwconv__cpu_fft_create(const dwconv_problem *prob, dwconv_cpu_fft 
 
 dwconv_status dwconv__cpu_fft_set_kernel(dwconv_cpu_fft *f, const void *B, ptrdiff_t ldb) {
   size_t krows = ldb == 0 ? 1 : f->prob.geom.rows;
-  size_t bytes = krows * f->nc * 2 * f->prob.elem_size; /* checked by the front end's B extent */
+  size_t bytes = krows * f->spec_bins * 2 * f->prob.elem_size; /* checked at create */
   if (f->spectrum == NULL || f->krows != krows) {
     void *spec = dwconv__malloc(bytes);
     if (spec == NULL)
       return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating the kernel spectrum (%zu bytes)", bytes);
     if (f->spectrum) {
       dwconv__free(f->spectrum);
-      f->bytes -= f->krows * f->nc * 2 * f->prob.elem_size;
+      f->bytes -= f->krows * f->spec_bins * 2 * f->prob.elem_size;
     }
     f->spectrum = spec;
     f->bytes += bytes;

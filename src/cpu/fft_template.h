@@ -1,99 +1,192 @@
 /* Overlap-save on FFTW, instantiated for float and double by fft_fftw.c.
  * Before including, define DW_T (float/double), DW_X(name) (fftwf_name / fftw_name) and
- * DW_SFX(name) (a suffix for this file's function names). */
+ * DW_SFX(name) (a suffix for this file's function names).
+ *
+ * Two neighbouring real overlap-save blocks of the same row travel through one complex
+ * transform: z = a_b + i a_(b+1). The kernel is real, so multiplying Z by its spectrum and
+ * transforming back gives block b's result in the real part and block b+1's in the imaginary
+ * part. One complex pair of transforms of length L costs 0.35-0.7 of two real pairs with
+ * FFTW_ESTIMATE plans for L <= 4096 (measured; docs/PERFORMANCE.md). Blocks of different rows
+ * are never paired: a row's rounding error and any NaN or Inf stay within that row. A row's
+ * last block, when the row has an odd number of them, uses the real transforms. */
 
 typedef DW_T DW_SFX(cplx)[2];
 
-/* Real buffer (L samples) and complex buffer (L/2+1 values) of thread `tid`. */
-static DW_T *DW_SFX(real_buf)(const dwconv_cpu_fft *f, int tid) {
-  return (DW_T *)(f->buf_mem + (size_t)tid * f->buf_stride);
+/* Input and output buffers (L complex values each) of thread `tid`. */
+static DW_SFX(cplx) *DW_SFX(in_buf)(const dwconv_cpu_fft *f, int tid) {
+  return (DW_SFX(cplx) *)(f->buf_mem + (size_t)tid * f->buf_stride);
 }
-static DW_SFX(cplx) *DW_SFX(cplx_buf)(const dwconv_cpu_fft *f, int tid) {
-  return (DW_SFX(cplx) *)(f->buf_mem + (size_t)tid * f->buf_stride + f->cplx_offset);
+static DW_SFX(cplx) *DW_SFX(out_buf)(const dwconv_cpu_fft *f, int tid) {
+  return (DW_SFX(cplx) *)(f->buf_mem + (size_t)tid * f->buf_stride + f->out_offset);
 }
 
-/* Creates the forward and inverse plans for length n (caller holds the planner lock). */
-static int DW_SFX(plan_pair)(size_t n, void *re, void *cx, void **r2c, void **c2r) {
-  DW_X(plan) a = DW_X(plan_dft_r2c_1d)((int)n, (DW_T *)re, (DW_X(complex) *)cx, FFTW_ESTIMATE);
-  DW_X(plan) b = DW_X(plan_dft_c2r_1d)((int)n, (DW_X(complex) *)cx, (DW_T *)re, FFTW_ESTIMATE);
+/* Creates the real (r2c, c2r) or, with cplx, the complex (forward, backward) plans for length
+ * n on this thread's buffers (the caller holds the planner lock). Returns 0 on failure. */
+static int DW_SFX(plan_pair)(size_t n, int cplx, void *in, void *out, void **p1, void **p2) {
+  DW_X(plan) a, b;
+  if (cplx) {
+    a = DW_X(plan_dft_1d)((int)n, (DW_X(complex) *)in, (DW_X(complex) *)out, FFTW_FORWARD, FFTW_ESTIMATE);
+    b = DW_X(plan_dft_1d)((int)n, (DW_X(complex) *)in, (DW_X(complex) *)out, FFTW_BACKWARD, FFTW_ESTIMATE);
+  } else {
+    a = DW_X(plan_dft_r2c_1d)((int)n, (DW_T *)in, (DW_X(complex) *)out, FFTW_ESTIMATE);
+    b = DW_X(plan_dft_c2r_1d)((int)n, (DW_X(complex) *)out, (DW_T *)in, FFTW_ESTIMATE);
+  }
   if (a == NULL || b == NULL) {
     if (a) DW_X(destroy_plan)(a);
     if (b) DW_X(destroy_plan)(b);
     return 0;
   }
-  *r2c = (void *)a;
-  *c2r = (void *)b;
+  *p1 = (void *)a;
+  *p2 = (void *)b;
   return 1;
 }
 
-static void DW_SFX(plan_free)(void *r2c, void *c2r) {
-  DW_X(destroy_plan)((DW_X(plan))r2c);
-  DW_X(destroy_plan)((DW_X(plan))c2r);
+static void DW_SFX(plan_free)(void *p1, void *p2) {
+  if (p1) DW_X(destroy_plan)((DW_X(plan))p1);
+  if (p2) DW_X(destroy_plan)((DW_X(plan))p2);
 }
 
-/* Spectrum row r = FFT(b' zero-padded to L) / L, b' = B (convolve) or B reversed (correlate). */
+/* Spectrum row r: FFT of b' zero-padded to L, scaled by 1/L; b' = B (convolve) or B reversed
+ * (correlate). Bins 0..L/2, or the full circle (K[L-j] = conj K[j]) when the complex pair
+ * path uses it, so its multiply is one straight pass. */
 static void DW_SFX(set_kernel)(dwconv_cpu_fft *f, const DW_T *B, ptrdiff_t ldb) {
-  const size_t L = f->L, P = f->prob.geom.p, nc = f->nc;
+  DW_SFX(cplx) *spec = (DW_SFX(cplx) *)f->spectrum;
+  const ptrdiff_t rows = (ptrdiff_t)f->krows;
+  const size_t L = f->L, P = f->prob.geom.p, nc = f->nc, bins = f->spec_bins;
   const int rev = f->prob.desc.op == DWCONV_OP_CORRELATE;
   const DW_T scale = (DW_T)1 / (DW_T)L;
-  DW_SFX(cplx) *spec = (DW_SFX(cplx) *)f->spectrum;
-  ptrdiff_t rows = (ptrdiff_t)f->krows;
 #pragma omp parallel for schedule(static) num_threads(f->threads) if (rows > 1)
   for (ptrdiff_t r = 0; r < rows; r++) {
-    int tid = dw_thread_id();
-    DW_T *re = DW_SFX(real_buf)(f, tid);
-    DW_SFX(cplx) *cx = DW_SFX(cplx_buf)(f, tid);
+    const int tid = dw_thread_id();
+    DW_T *re = (DW_T *)DW_SFX(in_buf)(f, tid);
+    DW_SFX(cplx) *z = DW_SFX(out_buf)(f, tid);
     const DW_T *b = B + r * ldb;
     for (size_t j = 0; j < P; j++) re[j] = rev ? b[P - 1 - j] : b[j];
-    memset(re + P, 0, (L - P) * sizeof(DW_T));
-    DW_X(execute_dft_r2c)((DW_X(plan))f->r2c, re, (DW_X(complex) *)cx);
-    DW_SFX(cplx) *out = spec + (size_t)r * nc;
+    memset(re + P, 0, (L - P) * sizeof *re);
+    DW_X(execute_dft_r2c)((DW_X(plan))f->r2c, re, (DW_X(complex) *)z);
+    DW_SFX(cplx) *k = spec + (size_t)r * bins;
     for (size_t j = 0; j < nc; j++) {
-      out[j][0] = cx[j][0] * scale;
-      out[j][1] = cx[j][1] * scale;
+      k[j][0] = z[j][0] * scale;
+      k[j][1] = z[j][1] * scale;
+    }
+    for (size_t j = nc; j < bins; j++) {
+      k[j][0] = k[L - j][0];
+      k[j][1] = -k[L - j][1];
     }
   }
 }
 
-/* One overlap-save block: gather the zero-padded segment, transform, multiply, transform
- * back, and write the block's exact samples into the output row. */
-static void DW_SFX(block)(const dwconv_cpu_fft *f, int tid, const DW_T *a, const DW_SFX(cplx) *spec,
-                          DW_T *c, size_t b) {
-  const dwconv_geometry *g = &f->prob.geom;
-  const ptrdiff_t L = (ptrdiff_t)f->L, N = (ptrdiff_t)g->n;
-  DW_T *re = DW_SFX(real_buf)(f, tid);
-  DW_SFX(cplx) *cx = DW_SFX(cplx_buf)(f, tid);
+/* Writes the input segment of block b of row a (zeros outside A) into lane `lane`
+ * (0 = real, 1 = imaginary) of the complex buffer. */
+static void DW_SFX(gather_lane)(const dwconv_geometry *g, size_t L, const DW_T *a, size_t b,
+                                DW_SFX(cplx) *in, int lane) {
+  const ptrdiff_t N = (ptrdiff_t)g->n, Ls = (ptrdiff_t)L;
   ptrdiff_t s = dwconv__os_segment_start(g, b);
-  ptrdiff_t lo = s < 0 ? -s : 0;                 /* first buffer slot holding A */
-  ptrdiff_t hi = N - s < L ? N - s : L;          /* one past the last */
+  ptrdiff_t lo = s < 0 ? -s : 0;          /* first buffer slot holding A */
+  ptrdiff_t hi = N - s < Ls ? N - s : Ls; /* one past the last */
   if (hi < lo) hi = lo;
-  if (lo > L) lo = hi = L;
-  memset(re, 0, (size_t)lo * sizeof(DW_T));
-  memcpy(re + lo, a + s + lo, (size_t)(hi - lo) * sizeof(DW_T));
-  memset(re + hi, 0, (size_t)(L - hi) * sizeof(DW_T));
-  DW_X(execute_dft_r2c)((DW_X(plan))f->r2c, re, (DW_X(complex) *)cx);
-  for (size_t j = 0; j < f->nc; j++) {
-    DW_T xr = cx[j][0], xi = cx[j][1], kr = spec[j][0], ki = spec[j][1];
-    cx[j][0] = xr * kr - xi * ki;
-    cx[j][1] = xr * ki + xi * kr;
-  }
-  DW_X(execute_dft_c2r)((DW_X(plan))f->c2r, (DW_X(complex) *)cx, re);
-  size_t first = b * g->block_step;
-  size_t count = g->out_len - first < g->block_step ? g->out_len - first : g->block_step;
-  memcpy(c + first, re + (g->p - 1), count * sizeof(DW_T));
+  if (lo > Ls) lo = hi = Ls;
+  ptrdiff_t j = 0;
+  for (; j < lo; j++) in[j][lane] = 0;
+  const DW_T *src = a + s;
+  for (; j < hi; j++) in[j][lane] = src[j];
+  for (; j < Ls; j++) in[j][lane] = 0;
 }
 
+/* Blocks b and b+1 of row a into the real and imaginary lanes. Blocks wholly inside A (the
+ * common case) take one interleaving pass the compiler vectorises. */
+DW_CLONES static void DW_SFX(gather2)(const dwconv_geometry *g, size_t L, const DW_T *a, size_t b,
+                                      DW_SFX(cplx) *in) {
+  ptrdiff_t s0 = dwconv__os_segment_start(g, b), s1 = dwconv__os_segment_start(g, b + 1);
+  if (s0 >= 0 && s1 + (ptrdiff_t)L <= (ptrdiff_t)g->n) {
+    const DW_T *x = a + s0, *y = a + s1;
+    for (size_t j = 0; j < L; j++) {
+      in[j][0] = x[j];
+      in[j][1] = y[j];
+    }
+    return;
+  }
+  DW_SFX(gather_lane)(g, L, a, b, in, 0);
+  DW_SFX(gather_lane)(g, L, a, b + 1, in, 1);
+}
+
+/* The exact samples of blocks b (real lane) and b+1 (imaginary lane) into output row c. */
+DW_CLONES static void DW_SFX(scatter2)(const dwconv_geometry *g, const DW_SFX(cplx) *out, DW_T *c,
+                                       size_t b) {
+  const size_t S = g->block_step, first = b * S;
+  const DW_SFX(cplx) *src = out + (g->p - 1);
+  size_t n1 = g->out_len - first - S < S ? g->out_len - first - S : S; /* block b+1 may be short */
+  DW_T *c0 = c + first, *c1 = c + first + S;
+  size_t j = 0;
+  for (; j < n1; j++) {
+    c0[j] = src[j][0];
+    c1[j] = src[j][1];
+  }
+  for (; j < S; j++) c0[j] = src[j][0];
+}
+
+/* w = z * k pointwise over the full circle of L bins. */
+DW_CLONES static void DW_SFX(mul_full)(size_t L, const DW_SFX(cplx) *z, const DW_SFX(cplx) *k,
+                                       DW_SFX(cplx) *w) {
+  for (size_t j = 0; j < L; j++) {
+    DW_T zr = z[j][0], zi = z[j][1], kr = k[j][0], ki = k[j][1];
+    w[j][0] = zr * kr - zi * ki;
+    w[j][1] = zr * ki + zi * kr;
+  }
+}
+
+/* A single block through the real transforms (a row's odd last block): stride-1 real data. */
+static void DW_SFX(single_block)(const dwconv_cpu_fft *f, int tid, const DW_T *a, const DW_SFX(cplx) *k,
+                                 DW_T *c, size_t b) {
+  const dwconv_geometry *g = &f->prob.geom;
+  const ptrdiff_t N = (ptrdiff_t)g->n, Ls = (ptrdiff_t)f->L;
+  DW_T *re = (DW_T *)DW_SFX(in_buf)(f, tid);
+  DW_SFX(cplx) *z = DW_SFX(out_buf)(f, tid);
+  ptrdiff_t s = dwconv__os_segment_start(g, b);
+  ptrdiff_t lo = s < 0 ? -s : 0, hi = N - s < Ls ? N - s : Ls;
+  if (hi < lo) hi = lo;
+  if (lo > Ls) lo = hi = Ls;
+  memset(re, 0, (size_t)lo * sizeof *re);
+  memcpy(re + lo, a + s + lo, (size_t)(hi - lo) * sizeof *re);
+  memset(re + hi, 0, (size_t)(Ls - hi) * sizeof *re);
+  DW_X(execute_dft_r2c)((DW_X(plan))f->r2c, re, (DW_X(complex) *)z);
+  for (size_t j = 0; j < f->nc; j++) {
+    DW_T zr = z[j][0], zi = z[j][1], kr = k[j][0], ki = k[j][1];
+    z[j][0] = zr * kr - zi * ki;
+    z[j][1] = zr * ki + zi * kr;
+  }
+  DW_X(execute_dft_c2r)((DW_X(plan))f->c2r, (DW_X(complex) *)z, re);
+  size_t first = b * g->block_step;
+  size_t count = g->out_len - first < g->block_step ? g->out_len - first : g->block_step;
+  memcpy(c + first, re + (g->p - 1), count * sizeof *re);
+}
+
+/* Every row's blocks, as pairs (b, b+1) through the complex transforms plus the odd last
+ * block through the real ones; work items are (row, pair) and do not depend on the thread
+ * count, so neither do the results. */
 static void DW_SFX(execute)(dwconv_cpu_fft *f, const DW_T *A, ptrdiff_t lda, DW_T *C,
                             ptrdiff_t ldc) {
   const dwconv_geometry *g = &f->prob.geom;
-  const size_t bpr = g->blocks_per_row;
-  const ptrdiff_t units = (ptrdiff_t)(g->rows * bpr);
+  const size_t bpr = g->blocks_per_row, L = f->L, per_row = (bpr + 1) / 2;
+  const ptrdiff_t units = (ptrdiff_t)(g->rows * per_row);
   const DW_SFX(cplx) *spec = (const DW_SFX(cplx) *)f->spectrum;
-  const size_t spec_stride = f->krows > 1 ? f->nc : 0;
+  const size_t spec_stride = f->krows > 1 ? f->spec_bins : 0;
 #pragma omp parallel for schedule(static) num_threads(f->threads) if (units > 1)
   for (ptrdiff_t u = 0; u < units; u++) {
-    size_t m = (size_t)u / bpr, b = (size_t)u % bpr;
-    DW_SFX(block)(f, dw_thread_id(), A + (ptrdiff_t)m * lda, spec + m * spec_stride,
-                  C + (ptrdiff_t)m * ldc, b);
+    const int tid = dw_thread_id();
+    const size_t m = (size_t)u / per_row, b = 2 * ((size_t)u % per_row);
+    const DW_T *a = A + (ptrdiff_t)m * lda;
+    DW_T *c = C + (ptrdiff_t)m * ldc;
+    const DW_SFX(cplx) *k = spec + m * spec_stride;
+    if (b + 1 == bpr) {
+      DW_SFX(single_block)(f, tid, a, k, c, b);
+      continue;
+    }
+    DW_SFX(cplx) *in = DW_SFX(in_buf)(f, tid), *out = DW_SFX(out_buf)(f, tid);
+    DW_SFX(gather2)(g, L, a, b, in);
+    DW_X(execute_dft)((DW_X(plan))f->fwd, (DW_X(complex) *)in, (DW_X(complex) *)out);
+    DW_SFX(mul_full)(L, out, k, in);
+    DW_X(execute_dft)((DW_X(plan))f->bwd, (DW_X(complex) *)in, (DW_X(complex) *)out);
+    DW_SFX(scatter2)(g, out, c, b);
   }
 }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what building and testing dwconv needs on Debian/Ubuntu, when run as root;
+# otherwise prints the exact apt-get line and fails. Sourced by run-demo.sh and run-tests.sh.
+# Needs: a C compiler (present), cmake, make, pkg-config, FFTW3 (-dev), Check.
+# Optional: nvcc (CUDA backend is built when found), python3 numpy+scipy (CLI cross-checks).
+set -euo pipefail
+
+dwconv_install_deps() {
+  local want=(cmake make pkg-config libfftw3-dev check)
+  local missing=()
+  for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "dwconv: installing ${missing[*]}"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq
+      apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+      echo "dwconv: missing packages; run as root:" >&2
+      echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+      return 1
+    fi
+  fi
+  # The CLI tests compare with scipy when it is importable; they are skipped (and say so)
+  # when it is not, so a failed install here is not fatal.
+  if command -v python3 >/dev/null && ! python3 -c "import numpy, scipy" 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check numpy scipy 2>/dev/null ||
+      echo "dwconv: numpy/scipy not installed; scipy cross-checks will be skipped"
+  fi
+  # nvcc is often installed outside PATH.
+  if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then
+    export PATH="/usr/local/cuda/bin:$PATH"
+  fi
+}
+
+# Configures and builds into ${DWCONV_BUILD_DIR:-build} with any extra CMake arguments given.
+dwconv_build() {
+  local dir="${DWCONV_BUILD_DIR:-build}"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@"
+  cmake --build "$dir" -j "$(nproc)"
+}

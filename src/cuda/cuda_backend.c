@@ -1,0 +1,223 @@
+/* The CUDA backend's table and its plan lifetime: create (budget, streams, buffers, cuFFT
+ * plans), destroy, get_info and set_stream. set_kernel and execute live in their own files. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda_state.h"
+#include "cuda_util.h"
+
+/* A test-only size cap from the environment (DWCONV_CUDA_CHUNK_ROWS / _OUTS), 0 when unset
+ * or not a positive number. Read once per create, so a test sets it before making a plan. */
+static size_t env_size(const char *name) {
+  const char *v = getenv(name);
+  if (v == NULL || *v == '\0') return 0;
+  char *end = NULL;
+  unsigned long long x = strtoull(v, &end, 10);
+  return (end != NULL && *end == '\0' && x > 0 && x <= SIZE_MAX) ? (size_t)x : 0;
+}
+
+/* The plan's device budget: desc.device_memory_limit, or half of the device's free memory at
+ * create time, which leaves room for the caller's own arrays and for other plans. */
+static dwconv_status budget_of(const dwconv_problem *prob, size_t *budget) {
+  if (prob->desc.device_memory_limit != 0) {
+    *budget = prob->desc.device_memory_limit;
+    return DWCONV_SUCCESS;
+  }
+  size_t free_b = 0, total_b = 0;
+  cudaError_t e = cudaMemGetInfo(&free_b, &total_b);
+  if (e != cudaSuccess) return dwconv__cuda_fail(e, "cudaMemGetInfo");
+  *budget = free_b / 2;
+  return DWCONV_SUCCESS;
+}
+
+static dwconv_status dev_alloc(dwconv_cuda_state *s, void **p, size_t bytes, const char *what) {
+  cudaError_t e = dwconv__cuda_malloc(p, bytes);
+  if (e != cudaSuccess) return dwconv__cuda_fail(e, what);
+  s->device_bytes += bytes;
+  return DWCONV_SUCCESS;
+}
+
+/* Pinned staging for both slots; when the driver refuses pinned memory, frees what it got
+ * and switches the plan to pageable copies (same results, no overlap of copies). */
+static dwconv_status alloc_pinned(dwconv_cuda_state *s) {
+  const size_t es = s->es, rows = s->shape.chunks.rows_per_chunk;
+  const size_t in_b = rows * s->shape.in_cap * es, out_b = rows * s->shape.chunks.outs_per_chunk * es;
+  const char *no_pinned = getenv("DWCONV_CUDA_NO_PINNED"); /* test-only: force the fallback */
+  s->pinned = no_pinned == NULL || *no_pinned == '\0' || strcmp(no_pinned, "0") == 0;
+  for (int k = 0; k < DWCONV_CUDA_SLOTS && s->pinned; k++) {
+    cudaError_t e = dwconv__cuda_malloc_host(&s->host_in[k], in_b);
+    if (e == cudaSuccess) {
+      s->pinned_bytes += in_b;
+      e = dwconv__cuda_malloc_host(&s->host_out[k], out_b);
+      if (e == cudaSuccess) s->pinned_bytes += out_b;
+    }
+    if (e == cudaErrorMemoryAllocation) {
+      (void)cudaGetLastError(); /* handled: the fallback below */
+      s->pinned = 0;
+    } else if (e != cudaSuccess) {
+      return dwconv__cuda_fail(e, "cudaMallocHost (staging)");
+    }
+  }
+  if (!s->pinned) {
+    for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
+      cudaError_t e1 = s->host_in[k] ? cudaFreeHost(s->host_in[k]) : cudaSuccess;
+      cudaError_t e2 = s->host_out[k] ? cudaFreeHost(s->host_out[k]) : cudaSuccess;
+      s->host_in[k] = s->host_out[k] = NULL;
+      if (e1 != cudaSuccess) return dwconv__cuda_fail(e1, "cudaFreeHost (staging)");
+      if (e2 != cudaSuccess) return dwconv__cuda_fail(e2, "cudaFreeHost (staging)");
+    }
+    s->pinned_bytes = 0;
+  }
+  return DWCONV_SUCCESS;
+}
+
+/* Sizes the chunks and, for FFT, makes the plans; when the plans' workspace does not fit next
+ * to the chunk buffers, sizes again with that workspace reserved (a smaller batch never needs
+ * more), so the budget holds for everything the plan allocates. */
+static dwconv_status shape_and_plans(dwconv_cuda_state *s) {
+  const size_t env_rows = env_size("DWCONV_CUDA_CHUNK_ROWS");
+  const size_t env_outs = env_size("DWCONV_CUDA_CHUNK_OUTS");
+  size_t reserve = 0;
+  for (int attempt = 0;; attempt++) {
+    dwconv_status st =
+        dwconv__cuda_size_chunks(&s->prob, s->budget, reserve, env_rows, env_outs, &s->shape);
+    if (st != DWCONV_SUCCESS || s->prob.desc.algo != DWCONV_ALGO_FFT) return st;
+    st = dwconv__cuda_fft_plan(s);
+    if (st != DWCONV_SUCCESS) return st;
+    size_t chunk = DWCONV_CUDA_SLOTS * s->shape.stage_bytes + s->shape.slots * s->slot_ld * s->es;
+    size_t total = s->shape.kern_bytes + chunk + s->fft_work_bytes;
+    if (total <= s->budget) return DWCONV_SUCCESS;
+    if (attempt >= 3)
+      return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY,
+                           "CUDA plan needs %zu device bytes with its cuFFT workspace (%zu) but "
+                           "its budget is %zu; raise desc.device_memory_limit",
+                           total, s->fft_work_bytes, s->budget);
+    reserve = s->fft_work_bytes;
+    st = dwconv__cuda_fft_destroy(s);
+    if (st != DWCONV_SUCCESS) return st;
+  }
+}
+
+static dwconv_status release(dwconv_cuda_state *s);
+
+/* The backend's create: see the file comment. On failure everything taken is freed and the
+ * status is OUT_OF_MEMORY (an allocation failed or the budget is too small) or DEVICE, with
+ * the CUDA/cuFFT detail in dwconv_last_error(). */
+static dwconv_status create_state(const dwconv_problem *prob, void **state) {
+  *state = NULL;
+  dwconv_cuda_state *s = (dwconv_cuda_state *)dwconv__malloc(sizeof *s);
+  if (s == NULL)
+    return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating the CUDA plan state (%zu bytes)", sizeof *s);
+  memset(s, 0, sizeof *s);
+  s->prob = *prob;
+  s->f64 = prob->desc.dtype == DWCONV_FLOAT64;
+  s->es = prob->elem_size;
+  s->slot_ld = 2 * (prob->geom.block_len / 2 + 1);
+  dwconv_status st = DWCONV_SUCCESS;
+  int pitch = 0;
+  DWCONV_CUDA_TRY(st, cudaGetDevice(&s->device), "cudaGetDevice");
+  DWCONV_CUDA_TRY(st, cudaDeviceGetAttribute(&pitch, cudaDevAttrMaxPitch, s->device),
+                  "cudaDeviceGetAttribute (max pitch)");
+  s->max_pitch = pitch > 0 ? (size_t)pitch : 0;
+  DWCONV_TRY(st, budget_of(prob, &s->budget));
+  for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
+    DWCONV_CUDA_TRY(st, dwconv__cuda_stream_create(&s->streams[k]), "cudaStreamCreate");
+    DWCONV_CUDA_TRY(st, dwconv__cuda_event_create(&s->computed[k]), "cudaEventCreate");
+  }
+  DWCONV_TRY(st, shape_and_plans(s));
+
+  DWCONV_TRY(st, dev_alloc(s, &s->kern, s->shape.kern_bytes, "cudaMalloc (kernel)"));
+  for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
+    const size_t rows = s->shape.chunks.rows_per_chunk;
+    DWCONV_TRY(st, dev_alloc(s, &s->dev_in[k], rows * s->shape.in_cap * s->es, "cudaMalloc (input chunk)"));
+    DWCONV_TRY(st, dev_alloc(s, &s->dev_out[k], rows * s->shape.chunks.outs_per_chunk * s->es,
+                             "cudaMalloc (output chunk)"));
+  }
+  if (prob->desc.algo == DWCONV_ALGO_FFT) {
+    const size_t bytes = s->shape.slots * s->slot_ld * s->es;
+    DWCONV_TRY(st, dev_alloc(s, &s->fft_buf, bytes, "cudaMalloc (FFT buffer)"));
+    DWCONV_TRY(st, dwconv__cuda_fft_set_workspace(s));
+    /* Defined contents from the start: slots a short chunk leaves unused are transformed too,
+     * and compute-sanitizer initcheck must not see uninitialised reads. */
+    DWCONV_CUDA_TRY(st, cudaMemsetAsync(s->fft_buf, 0, bytes, s->streams[0]), "cudaMemsetAsync (FFT buffer)");
+    DWCONV_CUDA_TRY(st, cudaStreamSynchronize(s->streams[0]), "cudaStreamSynchronize");
+  }
+  DWCONV_TRY(st, alloc_pinned(s));
+  *state = s;
+  return DWCONV_SUCCESS;
+
+fail:
+  /* Report the failure that got us here, not a later one from the cleanup it causes. */
+  {
+    char cause[512];
+    strncpy(cause, dwconv_last_error(), sizeof cause - 1);
+    cause[sizeof cause - 1] = '\0';
+    (void)release(s);
+    return dwconv__error(st, "%s", cause);
+  }
+}
+
+/* Frees everything the state holds, tolerating a partly made one, and returns the first
+ * failure (recorded for dwconv_last_error()); the rest is still freed. */
+static dwconv_status release(dwconv_cuda_state *s) {
+  int prev = s->device;
+  dwconv_status st = dwconv__cuda_enter(s->device, &prev);
+#define KEEP(call, what)                                   \
+  do {                                                     \
+    cudaError_t e_ = (call);                               \
+    if (e_ != cudaSuccess && st == DWCONV_SUCCESS) st = dwconv__cuda_fail(e_, what); \
+  } while (0)
+  if (s->user_stream != NULL) KEEP(cudaStreamSynchronize(s->user_stream), "cudaStreamSynchronize (user stream)");
+  for (int k = 0; k < DWCONV_CUDA_SLOTS; k++)
+    if (s->streams[k] != NULL) KEEP(cudaStreamSynchronize(s->streams[k]), "cudaStreamSynchronize");
+  dwconv_status fst = dwconv__cuda_fft_destroy(s);
+  if (fst != DWCONV_SUCCESS && st == DWCONV_SUCCESS) st = fst;
+  if (s->fft_buf != NULL) KEEP(cudaFree(s->fft_buf), "cudaFree (FFT buffer)");
+  if (s->kern != NULL) KEEP(cudaFree(s->kern), "cudaFree (kernel)");
+  for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
+    if (s->dev_in[k] != NULL) KEEP(cudaFree(s->dev_in[k]), "cudaFree (input chunk)");
+    if (s->dev_out[k] != NULL) KEEP(cudaFree(s->dev_out[k]), "cudaFree (output chunk)");
+    if (s->host_in[k] != NULL) KEEP(cudaFreeHost(s->host_in[k]), "cudaFreeHost (staging)");
+    if (s->host_out[k] != NULL) KEEP(cudaFreeHost(s->host_out[k]), "cudaFreeHost (staging)");
+    if (s->computed[k] != NULL) KEEP(cudaEventDestroy(s->computed[k]), "cudaEventDestroy");
+    if (s->streams[k] != NULL) KEEP(cudaStreamDestroy(s->streams[k]), "cudaStreamDestroy");
+  }
+#undef KEEP
+  st = dwconv__cuda_leave(prev, s->device, st);
+  dwconv__free(s);
+  return st;
+}
+
+/* The backend's destroy. It has no status to return, so a failure (for instance a context
+ * poisoned by an earlier fault) is left in dwconv_last_error(); everything is freed anyway. */
+static void destroy_state(void *state) {
+  if (state != NULL) (void)release((dwconv_cuda_state *)state);
+}
+
+/* get_info: the CUDA-specific fields; the front end fills the rest. */
+static void info_state(const void *state, dwconv_plan_info *info) {
+  const dwconv_cuda_state *s = (const dwconv_cuda_state *)state;
+  info->simd = "cuda";
+  info->threads = 1;
+  info->workspace_bytes = s->device_bytes + s->pinned_bytes;
+}
+
+/* set_stream: later calls queue on `stream` (a cudaStream_t of the plan's device; NULL goes
+ * back to the plan's own streams). Work already queued on the previous user stream is waited
+ * for first, because it may still use the plan's FFT buffer. */
+static dwconv_status stream_state(void *state, void *stream) {
+  dwconv_cuda_state *s = (dwconv_cuda_state *)state;
+  int prev;
+  dwconv_status st = dwconv__cuda_enter(s->device, &prev);
+  if (st != DWCONV_SUCCESS) return st;
+  if (s->user_stream != NULL && s->user_stream != (cudaStream_t)stream) {
+    cudaError_t e = cudaStreamSynchronize(s->user_stream);
+    if (e != cudaSuccess) st = dwconv__cuda_fail(e, "cudaStreamSynchronize (previous user stream)");
+  }
+  if (st == DWCONV_SUCCESS) s->user_stream = (cudaStream_t)stream;
+  return dwconv__cuda_leave(prev, s->device, st);
+}
+
+const dwconv_backend_ops dwconv__cuda_ops = {
+    "cuda", create_state, dwconv__cuda_set_kernel, dwconv__cuda_execute,
+    stream_state, info_state, destroy_state};

@@ -1,0 +1,99 @@
+/* How a CUDA plan cuts a problem into chunks that fit its device-memory budget.
+ *
+ * The plan holds, on the device: the kernel (taps, rows x P; or spectrum, rows x (L/2+1)
+ * complex), two slots of staging buffers (one chunk's clipped input and its output each), for
+ * FFT the transform buffer of one chunk (rows x blocks slots of 2*(L/2+1) reals) and the cuFFT
+ * workspace. The kernel is sized for all rows because ldb is only known at set_kernel.
+ * A chunk is at most CHUNK_TARGET bytes: large enough that launch and copy overheads vanish,
+ * small enough that pinned staging stays modest and copies overlap compute. Whole rows are
+ * preferred; a row is split into output segments (whole overlap-save blocks) only when one row
+ * alone does not fit. */
+#include "cuda_state.h"
+
+#define CHUNK_TARGET ((size_t)256 << 20)
+
+/* Saturating arithmetic: SIZE_MAX means "does not fit anywhere", which every comparison
+ * against a budget then handles. */
+static size_t sat_mul(size_t a, size_t b) {
+  size_t r;
+  return dwconv__mul_ok(a, b, &r) ? r : SIZE_MAX;
+}
+static size_t sat_add(size_t a, size_t b) {
+  size_t r;
+  return dwconv__add_ok(a, b, &r) ? r : SIZE_MAX;
+}
+
+static int is_fft(const dwconv_problem *prob) { return prob->desc.algo == DWCONV_ALGO_FFT; }
+
+/* Device bytes of the per-chunk buffers for a chunk of `rows` rows x `outs` outputs. */
+static size_t chunk_bytes(const dwconv_problem *prob, size_t rows, size_t outs) {
+  const dwconv_geometry *g = &prob->geom;
+  size_t in = sat_add(outs, g->p - 1);
+  if (in > g->n) in = g->n;
+  size_t per_row = sat_mul(sat_mul(sat_add(in, outs), prob->elem_size), DWCONV_CUDA_SLOTS);
+  if (is_fft(prob)) {
+    size_t nb = (outs + g->block_step - 1) / g->block_step;
+    size_t slot_ld = 2 * (g->block_len / 2 + 1);
+    per_row = sat_add(per_row, sat_mul(sat_mul(nb, slot_ld), prob->elem_size));
+  }
+  return sat_mul(per_row, rows);
+}
+
+static size_t kernel_bytes(const dwconv_problem *prob) {
+  const dwconv_geometry *g = &prob->geom;
+  size_t per_row = is_fft(prob) ? sat_mul(2 * (g->block_len / 2 + 1), prob->elem_size)
+                                : sat_mul(g->p, prob->elem_size);
+  return sat_mul(per_row, g->rows);
+}
+
+/* Picks rows x outputs per chunk: see the file comment. Returns OUT_OF_MEMORY with the
+ * numbers when the kernel plus the smallest chunk (one row, one block) exceeds the budget. */
+dwconv_status dwconv__cuda_size_chunks(const dwconv_problem *prob, size_t budget, size_t reserve,
+                                       size_t env_rows, size_t env_outs, dwconv_cuda_shape *out) {
+  const dwconv_geometry *g = &prob->geom;
+  const size_t align = is_fft(prob) ? g->block_step : 1;
+  const size_t unit = align < g->out_len ? align : g->out_len;
+  const size_t kern = kernel_bytes(prob);
+  const size_t smallest = chunk_bytes(prob, 1, unit);
+  const size_t need = sat_add(sat_add(kern, reserve), smallest);
+  if (need > budget)
+    return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY,
+                         "CUDA plan needs at least %zu device bytes (kernel %zu, smallest chunk "
+                         "%zu, cuFFT workspace %zu) but its budget is %zu; raise "
+                         "desc.device_memory_limit (0 = half of the free device memory)",
+                         need, kern, smallest, reserve, budget);
+  size_t target = budget - kern - reserve;
+  if (target > CHUNK_TARGET) target = CHUNK_TARGET;
+  if (target < smallest) target = smallest;
+
+  size_t rows, outs;
+  const size_t whole = chunk_bytes(prob, 1, g->out_len);
+  if (whole <= target) {
+    outs = g->out_len;
+    rows = target / whole;
+    if (rows > g->rows) rows = g->rows;
+  } else {
+    /* One row is too big: the largest number of whole blocks that fits (bytes grow with it). */
+    size_t lo = 1, hi = (g->out_len + align - 1) / align - 1; /* hi units do not fit... */
+    while (lo < hi) {                                          /* ...unless proven below */
+      size_t mid = lo + (hi - lo + 1) / 2;
+      if (chunk_bytes(prob, 1, mid * align) <= target) lo = mid; else hi = mid - 1;
+    }
+    rows = 1;
+    outs = lo * align;
+  }
+  if (env_rows != 0 && env_rows < rows) rows = env_rows;
+  if (env_outs != 0 && env_outs < outs) outs = env_outs;
+  /* A chunk that spans the whole row is given in whole blocks, so chunking keeps it whole. */
+  size_t max_out = outs >= g->out_len ? sat_mul((g->out_len + align - 1) / align, align) : outs;
+  dwconv__chunking_init(&out->chunks, g, rows, max_out, align);
+
+  const dwconv_chunking *c = &out->chunks;
+  out->in_cap = c->outs_per_chunk + (g->p - 1) < g->n ? c->outs_per_chunk + (g->p - 1) : g->n;
+  out->slots = is_fft(prob)
+                   ? c->rows_per_chunk * ((c->outs_per_chunk + g->block_step - 1) / g->block_step)
+                   : 0;
+  out->kern_bytes = kern;
+  out->stage_bytes = c->rows_per_chunk * (out->in_cap + c->outs_per_chunk) * prob->elem_size;
+  return DWCONV_SUCCESS;
+}

@@ -1,0 +1,239 @@
+/* execute for CUDA plans.
+ *
+ * Each of A and C is classified by cudaPointerGetAttributes: device or managed memory is used
+ * in place; anything else is host memory, streamed through the device chunk by chunk
+ * (rows x output segments from dwconv__chunking_init). Host chunks run through a two-slot
+ * pipeline on two streams: while chunk i computes on one stream, chunk i+1's input copy and
+ * chunk i-1's output copy run on the other, and the CPU packs/unpacks the pinned staging
+ * buffers of the slot it has just waited for. Computes are chained by events because they
+ * share the FFT buffer and cuFFT workspace (the GPU is busy with one compute at a time anyway).
+ *
+ * Every chunk's result depends only on its input samples, never on the chunk size: the direct
+ * kernel sums each output in tap order whatever the tile, and the FFT gather makes each
+ * transform's input a function of (row, block) alone. */
+#include <string.h>
+
+#include "cuda_state.h"
+#include "cuda_util.h"
+
+/* Sets *on_device for p: 1 for device memory of the plan's device or managed memory, 0 for
+ * host memory (pageable or pinned). Device memory of another device is INVALID_VALUE. */
+static dwconv_status locate(const dwconv_cuda_state *s, const void *p, const char *name,
+                            int *on_device) {
+  struct cudaPointerAttributes attr;
+  cudaError_t e = cudaPointerGetAttributes(&attr, p);
+  if (e == cudaErrorInvalidValue) {
+    /* Runtimes before 11.0 report plain host memory this way; clear it and treat as host. */
+    (void)cudaGetLastError();
+    *on_device = 0;
+    return DWCONV_SUCCESS;
+  }
+  if (e != cudaSuccess) return dwconv__cuda_fail(e, "cudaPointerGetAttributes");
+  *on_device = attr.type == cudaMemoryTypeDevice || attr.type == cudaMemoryTypeManaged;
+  if (attr.type == cudaMemoryTypeDevice && attr.device != s->device)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE,
+                         "%s is memory of CUDA device %d but the plan was created on device %d",
+                         name, attr.device, s->device);
+  return DWCONV_SUCCESS;
+}
+
+/* What one execute call works on. */
+typedef struct job {
+  const char *a;
+  size_t lda; /* elements; 0 = broadcast row */
+  char *c;
+  size_t ldc;
+  int a_dev, c_dev;
+  cudaStream_t streams[DWCONV_CUDA_SLOTS]; /* equal when running on the caller's stream */
+} job;
+
+/* Rectangle of chunk ch for slot `slot`, queuing the input copy when A is on the host. */
+static dwconv_status stage_in(dwconv_cuda_state *s, const job *j, const dwconv_chunk *ch,
+                              int slot, dwconv_cuda_work *w) {
+  const dwconv_geometry *g = &s->prob.geom;
+  const size_t es = s->es;
+  w->s0 = (long long)ch->in_begin;
+  w->rows = ch->row_count;
+  w->outs = ch->out_count;
+  w->p = g->p;
+  w->ldk = s->kern_ld;
+  w->kern = (const char *)s->kern +
+            ch->row_begin * s->kern_ld * (s->prob.desc.algo == DWCONV_ALGO_FFT ? 2 * es : es);
+  if (j->a_dev) {
+    w->in.a = j->a + ch->row_begin * j->lda * es;
+    w->in.lda = j->lda;
+    w->in.a_lo = 0;
+    w->in.a_hi = (long long)g->n;
+    return DWCONV_SUCCESS;
+  }
+  /* Only the part of the chunk's input window inside [0, N) is copied; the kernels supply the
+   * zeros outside it. A broadcast A (lda = 0) is staged once per chunk, not once per row. */
+  long long lo = ch->in_begin < 0 ? 0 : (long long)ch->in_begin;
+  long long hi = (long long)ch->in_begin + (long long)ch->in_count;
+  if (hi > (long long)g->n) hi = (long long)g->n;
+  if (hi < lo) hi = lo;
+  const size_t width = (size_t)(hi - lo) * es, height = j->lda == 0 ? 1 : ch->row_count;
+  const char *src = j->a + (ch->row_begin * j->lda + (size_t)lo) * es;
+  const size_t dpitch = s->shape.in_cap * es;
+  w->in.a = s->dev_in[slot];
+  w->in.lda = j->lda == 0 ? 0 : s->shape.in_cap;
+  w->in.a_lo = lo;
+  w->in.a_hi = hi;
+  if (width == 0) return DWCONV_SUCCESS;
+  if (!s->pinned)
+    return dwconv__cuda_copy_rows(s, s->dev_in[slot], dpitch, src, j->lda * es, width, height,
+                                  j->streams[slot], "copying A to the device (pageable)");
+  char *stage = (char *)s->host_in[slot];
+  for (size_t r = 0; r < height; r++) memcpy(stage + r * dpitch, src + r * j->lda * es, width);
+  return dwconv__cuda_copy_rows(s, s->dev_in[slot], dpitch, stage, dpitch, width, height,
+                                j->streams[slot], "copying A to the device");
+}
+
+/* Where chunk ch's output goes: in place into a device C, else the slot's device buffer. */
+static void place_out(dwconv_cuda_state *s, const job *j, const dwconv_chunk *ch, int slot,
+                      dwconv_cuda_work *w) {
+  if (j->c_dev) {
+    w->c = j->c + (ch->row_begin * j->ldc + ch->out_begin) * s->es;
+    w->ldc = j->ldc;
+  } else {
+    w->c = s->dev_out[slot];
+    w->ldc = s->shape.chunks.outs_per_chunk;
+  }
+}
+
+/* Queues the copy of chunk ch's output back to a host C (to pinned staging, or straight into
+ * C when pinned memory was refused). */
+static dwconv_status stage_out(dwconv_cuda_state *s, const job *j, const dwconv_chunk *ch,
+                               int slot) {
+  if (j->c_dev) return DWCONV_SUCCESS;
+  const size_t es = s->es, spitch = s->shape.chunks.outs_per_chunk * es;
+  if (!s->pinned)
+    return dwconv__cuda_copy_rows(s, j->c + (ch->row_begin * j->ldc + ch->out_begin) * es,
+                                  j->ldc * es, s->dev_out[slot], spitch, ch->out_count * es,
+                                  ch->row_count, j->streams[slot], "copying C to the host (pageable)");
+  return dwconv__cuda_copy_rows(s, s->host_out[slot], spitch, s->dev_out[slot], spitch,
+                                ch->out_count * es, ch->row_count, j->streams[slot],
+                                "copying C to the host");
+}
+
+/* Waits for the slot's chunk and moves its output from pinned staging into C. */
+static dwconv_status finish(dwconv_cuda_state *s, const job *j, const dwconv_chunk *ch, int slot) {
+  cudaError_t e = cudaStreamSynchronize(j->streams[slot]);
+  if (e != cudaSuccess) return dwconv__cuda_fail(e, "running a chunk on the device");
+  if (j->c_dev || !s->pinned) return DWCONV_SUCCESS;
+  const size_t es = s->es, spitch = s->shape.chunks.outs_per_chunk * es;
+  const char *stage = (const char *)s->host_out[slot];
+  for (size_t r = 0; r < ch->row_count; r++)
+    memcpy(j->c + ((ch->row_begin + r) * j->ldc + ch->out_begin) * es, stage + r * spitch,
+           ch->out_count * es);
+  return DWCONV_SUCCESS;
+}
+
+/* The chunk loop (see the file comment). With both arrays on the device nothing waits for
+ * the host between chunks, so on the caller's stream the whole call is asynchronous. */
+static dwconv_status run_chunks(dwconv_cuda_state *s, const job *j) {
+  const dwconv_chunking *cc = &s->shape.chunks;
+  const size_t count = dwconv__chunk_count(cc);
+  const int host_side = !(j->a_dev && j->c_dev);
+  dwconv_chunk pending[DWCONV_CUDA_SLOTS];
+  int busy[DWCONV_CUDA_SLOTS] = {0};
+  dwconv_status st = DWCONV_SUCCESS;
+  for (size_t idx = 0; idx < count && st == DWCONV_SUCCESS; idx++) {
+    const int slot = (int)(idx % DWCONV_CUDA_SLOTS), other = 1 - slot;
+    cudaStream_t stream = j->streams[slot];
+    if (busy[slot] && host_side) {
+      st = finish(s, j, &pending[slot], slot);
+      busy[slot] = 0;
+      if (st != DWCONV_SUCCESS) break;
+    }
+    dwconv_chunk ch;
+    dwconv__chunk_get(cc, &s->prob.geom, idx, &ch);
+    dwconv_cuda_work w;
+    st = stage_in(s, j, &ch, slot, &w);
+    if (st != DWCONV_SUCCESS) break;
+    place_out(s, j, &ch, slot, &w);
+    if (idx > 0 && j->streams[other] != stream) {
+      cudaError_t e = cudaStreamWaitEvent(stream, s->computed[other], 0);
+      if (e != cudaSuccess) { st = dwconv__cuda_fail(e, "cudaStreamWaitEvent"); break; }
+    }
+    st = dwconv__cuda_compute(s, &w, stream);
+    if (st != DWCONV_SUCCESS) break;
+    cudaError_t e = cudaEventRecord(s->computed[slot], stream);
+    if (e != cudaSuccess) { st = dwconv__cuda_fail(e, "cudaEventRecord"); break; }
+    st = stage_out(s, j, &ch, slot);
+    pending[slot] = ch;
+    busy[slot] = 1;
+  }
+  for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
+    /* Also after a failure: no queued copy may touch staging or C after we return. */
+    if (!busy[k] || !host_side) continue;
+    if (st == DWCONV_SUCCESS) {
+      st = finish(s, j, &pending[k], k);
+    } else {
+      cudaError_t e = cudaStreamSynchronize(j->streams[k]);
+      (void)e; /* the failure being returned is the one to report; this one follows from it */
+    }
+  }
+  return st;
+}
+
+/* Both arrays on the device, DIRECT: one launch over the whole problem (the kernel's grid
+ * walk has no size limit and nothing needs staging). */
+static dwconv_status run_direct_in_place(dwconv_cuda_state *s, const job *j) {
+  const dwconv_geometry *g = &s->prob.geom;
+  dwconv_cuda_work w;
+  w.in.a = j->a;
+  w.in.lda = j->lda;
+  w.in.a_lo = 0;
+  w.in.a_hi = (long long)g->n;
+  w.s0 = (long long)dwconv__window_start(g, 0);
+  w.c = j->c;
+  w.ldc = j->ldc;
+  w.rows = g->rows;
+  w.outs = g->out_len;
+  w.kern = s->kern;
+  w.ldk = s->kern_ld;
+  w.p = g->p;
+  return dwconv__cuda_compute(s, &w, j->streams[0]);
+}
+
+/* The backend's execute: see the file comment. Synchronous unless both arrays are on the
+ * device and a stream was set with set_stream. DEVICE / INVALID_VALUE with detail on failure. */
+dwconv_status dwconv__cuda_execute(void *state, const void *A, ptrdiff_t lda, void *C,
+                                   ptrdiff_t ldc) {
+  dwconv_cuda_state *s = (dwconv_cuda_state *)state;
+  int prev;
+  dwconv_status st = dwconv__cuda_enter(s->device, &prev);
+  if (st != DWCONV_SUCCESS) return st;
+  job j;
+  j.a = (const char *)A;
+  j.lda = (size_t)lda;
+  j.c = (char *)C;
+  j.ldc = (size_t)ldc;
+  st = locate(s, A, "A", &j.a_dev);
+  if (st == DWCONV_SUCCESS) st = locate(s, C, "C", &j.c_dev);
+  if (st != DWCONV_SUCCESS) return dwconv__cuda_leave(prev, s->device, st);
+
+  const int async = j.a_dev && j.c_dev && s->user_stream != NULL;
+  for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) j.streams[k] = async ? s->user_stream : s->streams[k];
+  if (!async && s->user_stream != NULL) {
+    /* A synchronous call on a plan with a user stream: earlier asynchronous calls may still be
+     * using the plan's FFT buffer on that stream. */
+    cudaError_t e = cudaStreamSynchronize(s->user_stream);
+    if (e != cudaSuccess) st = dwconv__cuda_fail(e, "cudaStreamSynchronize (the plan's user stream)");
+  }
+  if (st == DWCONV_SUCCESS) {
+    if (j.a_dev && j.c_dev && s->prob.desc.algo == DWCONV_ALGO_DIRECT)
+      st = run_direct_in_place(s, &j);
+    else
+      st = run_chunks(s, &j);
+  }
+  if (!async) {
+    /* Device-only work on the plan's streams is still in flight; host work was finished. */
+    for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
+      cudaError_t e = cudaStreamSynchronize(j.streams[k]);
+      if (e != cudaSuccess && st == DWCONV_SUCCESS) st = dwconv__cuda_fail(e, "executing on the device");
+    }
+  }
+  return dwconv__cuda_leave(prev, s->device, st);
+}

@@ -1,0 +1,78 @@
+/* `dwconv info`: library version, build options, SIMD level, CPU threads and GPUs.
+ *
+ * The public API has no build-options query yet, so options are probed through plans:
+ * FFTW   = a CPU plan with ALGO_FFT is not refused with NOT_SUPPORTED;
+ * OpenMP = a CPU plan asked for 2 threads reports 2 (a build without OpenMP always uses 1);
+ * CUDA   = dwconv_cuda_device_count() > 0, else the reason a CUDA plan is refused. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "dwconv.h"
+
+static void info_usage(FILE *f) {
+  fputs("usage: dwconv info\n"
+        "\n"
+        "Prints the library version, build options (CUDA, FFTW, OpenMP), the CPU's SIMD\n"
+        "level, the CPU threads a plan uses by default, and the CUDA devices found.\n",
+        f);
+}
+
+/* Creates a small CPU plan with the given algo and threads; fills *info on success. */
+static dwconv_status probe(dwconv_algo algo, int threads, dwconv_plan_info *info) {
+  dwconv_desc d = dwconv_desc_make(2, 64, 8, DWCONV_FLOAT32);
+  d.backend = DWCONV_BACKEND_CPU;
+  d.algo = algo;
+  d.threads = threads;
+  dwconv_plan *p = NULL;
+  dwconv_status st = dwconv_plan_create(&p, &d);
+  if (st == DWCONV_SUCCESS) st = dwconv_plan_get_info(p, info);
+  dwconv_plan_destroy(p);
+  return st;
+}
+
+/* See commands.h. */
+int cmd_info(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+      info_usage(stdout);
+      return EXIT_OK;
+    }
+    cli_error("info: unexpected argument '%s' (see dwconv info --help)", argv[i]);
+    return EXIT_USAGE;
+  }
+  dwconv_plan_info pi;
+  printf("dwconv %s (built against headers %d.%d.%d)\n", dwconv_version_string(), DWCONV_VERSION_MAJOR,
+         DWCONV_VERSION_MINOR, DWCONV_VERSION_PATCH);
+
+  dwconv_status st = probe(DWCONV_ALGO_FFT, 1, &pi);
+  printf("FFTW:         %s\n", st == DWCONV_SUCCESS ? "yes" : st == DWCONV_ERROR_NOT_SUPPORTED ? "no" : "unknown");
+  if (st != DWCONV_SUCCESS && st != DWCONV_ERROR_NOT_SUPPORTED)
+    printf("              (probe failed: %s)\n", dwconv_last_error());
+
+  st = probe(DWCONV_ALGO_DIRECT, 2, &pi);
+  printf("OpenMP:       %s\n", st != DWCONV_SUCCESS ? "unknown" : pi.threads == 2 ? "yes" : "no");
+  printf("SIMD (CPU):   %s\n", st == DWCONV_SUCCESS && pi.simd ? pi.simd : "unknown");
+
+  long online = sysconf(_SC_NPROCESSORS_ONLN);
+  st = probe(DWCONV_ALGO_DIRECT, 0, &pi);
+  printf("CPU threads:  %d used by default (%ld online; set OMP_NUM_THREADS or --threads to change)\n",
+         st == DWCONV_SUCCESS ? pi.threads : 0, online);
+
+  int ndev = dwconv_cuda_device_count();
+  if (ndev > 0) {
+    printf("CUDA:         yes, %d device%s\n", ndev, ndev == 1 ? "" : "s");
+  } else {
+    dwconv_desc d = dwconv_desc_make(1, 16, 4, DWCONV_FLOAT32);
+    d.backend = DWCONV_BACKEND_CUDA;
+    dwconv_plan *p = NULL;
+    st = dwconv_plan_create(&p, &d);
+    dwconv_plan_destroy(p);
+    printf("CUDA:         no usable device (%s)\n",
+           st == DWCONV_SUCCESS ? "plan made anyway" : *dwconv_last_error() ? dwconv_last_error() : dwconv_status_string(st));
+  }
+  return EXIT_OK;
+}
