@@ -1,6 +1,6 @@
 /* Chooses direct or FFT, and the overlap-save block length, from a cost model.
  *
- * Direct, per row:  out_len * (P * t_mac + t_out)
+ * Direct, per row:  out_len * (min(N, P) * t_mac + t_out)   (the CPU swaps roles when P > N)
  * FFT, per row:     CPU:  floor(blocks/2) * T_cplx(L) + (blocks % 2) * T_real(L) + blocks * L * t_point
  *                         (two real blocks of a row share one complex transform pair; a row's odd
  *                         last block uses the real pair; T from the measured cpu_fft_table.h)
@@ -122,7 +122,8 @@ dwconv_status dwconv__choose_algorithm(dwconv_problem *prob, int fft_available) 
   }
   dwconv__geometry_set_block(g, L);
   if (prob->desc.algo == DWCONV_ALGO_AUTO) {
-    double direct = (double)g->out_len * ((double)g->p * k->t_mac + k->t_out);
+    double taps = (double)(g->p < g->n || prob->desc.backend == DWCONV_BACKEND_CUDA ? g->p : g->n);
+    double direct = (double)g->out_len * (taps * k->t_mac + k->t_out);
     prob->desc.algo = direct <= fft ? DWCONV_ALGO_DIRECT : DWCONV_ALGO_FFT;
   }
   return DWCONV_SUCCESS;

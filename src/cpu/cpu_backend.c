@@ -28,6 +28,12 @@ typedef struct cpu_state {
   dwconv_chunking chunks;     /* direct: the work split */
   void *taps;                 /* direct: krows x P correlation taps */
   size_t krows;
+  /* Direct with P > N: the roles swap (convolution commutes), so each output costs N
+   * multiply-adds instead of P: the taps, zero-padded by N-1 on both sides, become the signal
+   * and the row of A the taps. krows x (P + 2N - 2) elements. */
+  int swap;
+  void *kpad;
+  size_t kpad_len;
   unsigned char *scratch;     /* direct: threads x scratch_stride bytes, edge windows */
   size_t scratch_stride;
   dwconv_cpu_fft *fft;        /* FFT path */
@@ -39,6 +45,7 @@ static void cpu_destroy(void *vs) {
   if (s == NULL) return;
   dwconv__cpu_fft_destroy(s->fft);
   dwconv__free(s->taps);
+  dwconv__free(s->kpad);
   dwconv__free(s->scratch);
   dwconv__free(s);
 }
@@ -71,6 +78,8 @@ static dwconv_status cpu_create(const dwconv_problem *prob, void **out) {
     return DWCONV_SUCCESS;
   }
   s->impl = dwconv__direct_select();
+  s->swap = prob->geom.p > prob->geom.n;
+  s->kpad_len = prob->geom.p + 2 * (prob->geom.n - 1); /* P > N: no overflow (N+P-1 fits) */
   dwconv__chunking_init(&s->chunks, &prob->geom, 1, direct_chunk_outs(), 1);
   /* An edge window holds up to one chunk of outputs plus the P-1 samples they reach over. */
   size_t elems, bytes, total;
@@ -94,23 +103,31 @@ static dwconv_status cpu_create(const dwconv_problem *prob, void **out) {
 static dwconv_status cpu_set_kernel(void *vs, const void *B, ptrdiff_t ldb) {
   cpu_state *s = (cpu_state *)vs;
   if (s->fft != NULL) return dwconv__cpu_fft_set_kernel(s->fft, B, ldb);
-  const size_t P = s->prob.geom.p, es = s->prob.elem_size;
-  size_t krows = ldb == 0 ? 1 : s->prob.geom.rows;
-  size_t bytes = krows * P * es; /* the front end checked B's extent */
-  if (s->taps == NULL || s->krows != krows) {
+  const size_t P = s->prob.geom.p, N = s->prob.geom.n, es = s->prob.elem_size;
+  const size_t krows = ldb == 0 ? 1 : s->prob.geom.rows;
+  const size_t row_elems = s->swap ? s->kpad_len : P;
+  void **dst = s->swap ? &s->kpad : &s->taps;
+  size_t bytes;
+  if (!dwconv__mul_ok(krows * row_elems, es, &bytes))
+    return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "kernel storage overflows");
+  if (*dst == NULL || s->krows != krows) {
     void *t = dwconv__malloc(bytes);
     if (t == NULL)
       return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating kernel taps (%zu bytes)", bytes);
-    if (s->taps != NULL) s->bytes -= s->krows * P * es;
-    dwconv__free(s->taps);
-    s->taps = t;
+    if (*dst != NULL) s->bytes -= s->krows * row_elems * es;
+    dwconv__free(*dst);
+    *dst = t;
     s->krows = krows;
     s->bytes += bytes;
   }
-  for (size_t r = 0; r < krows; r++)
+  for (size_t r = 0; r < krows; r++) {
+    unsigned char *row = (unsigned char *)*dst + r * row_elems * es;
+    size_t pad = s->swap ? N - 1 : 0;
+    memset(row, 0, pad * es);
     dwconv__correlation_taps(s->prob.desc.op, s->prob.desc.dtype,
-                             (const unsigned char *)B + r * (size_t)ldb * es, P,
-                             (unsigned char *)s->taps + r * P * es);
+                             (const unsigned char *)B + r * (size_t)ldb * es, P, row + pad * es);
+    memset(row + (pad + P) * es, 0, pad * es);
+  }
   return DWCONV_SUCCESS;
 }
 
@@ -138,6 +155,26 @@ static void direct_edge(const cpu_state *s, int tid, const unsigned char *a, con
     s->impl->f32((const float *)w, (const float *)k, g->p, (float *)c + lo, hi - lo);
 }
 
+/* One work chunk with swapped roles (P > N): z[j] = sum_u Kpad[w0 + j + u] a[u] is output
+ * out_len-1-j, so the chunk's outputs come out reversed through scratch. */
+static void direct_chunk_swapped(const cpu_state *s, int tid, const unsigned char *a, size_t m,
+                                 unsigned char *c, size_t o0, size_t o1) {
+  const dwconv_geometry *g = &s->prob.geom;
+  const size_t es = s->prob.elem_size, count = o1 - o0;
+  const unsigned char *kp = (const unsigned char *)s->kpad + (s->krows > 1 ? m : 0) * s->kpad_len * es;
+  /* w0 = P - off - out_len >= 1 - N, so the window start stays inside the padded row. */
+  ptrdiff_t w0 = (ptrdiff_t)g->p - (ptrdiff_t)g->full_offset - (ptrdiff_t)g->out_len;
+  const unsigned char *x = kp + (size_t)(w0 + (ptrdiff_t)(g->n - 1) + (ptrdiff_t)(g->out_len - o1)) * es;
+  unsigned char *z = s->scratch + (size_t)tid * s->scratch_stride;
+  if (s->prob.desc.dtype == DWCONV_FLOAT64) {
+    s->impl->f64((const double *)x, (const double *)a, g->n, (double *)z, count);
+    for (size_t q = 0; q < count; q++) ((double *)c)[o0 + q] = ((const double *)z)[count - 1 - q];
+  } else {
+    s->impl->f32((const float *)x, (const float *)a, g->n, (float *)z, count);
+    for (size_t q = 0; q < count; q++) ((float *)c)[o0 + q] = ((const float *)z)[count - 1 - q];
+  }
+}
+
 /* One work chunk: one row, outputs [o0, o1), split into left edge, interior and right edge. */
 static void direct_chunk(const cpu_state *s, int tid, const unsigned char *A, ptrdiff_t lda,
                          unsigned char *C, ptrdiff_t ldc, size_t idx) {
@@ -148,6 +185,10 @@ static void direct_chunk(const cpu_state *s, int tid, const unsigned char *A, pt
   const size_t m = ch.row_begin, o0 = ch.out_begin, o1 = ch.out_begin + ch.out_count;
   const unsigned char *a = A + (size_t)((ptrdiff_t)m * lda) * es;
   unsigned char *c = C + (size_t)((ptrdiff_t)m * ldc) * es;
+  if (s->swap) {
+    direct_chunk_swapped(s, tid, a, m, c, o0, o1);
+    return;
+  }
   const void *k = (const unsigned char *)s->taps + (s->krows > 1 ? m : 0) * g->p * es;
   size_t ib = g->interior_begin, ie = g->interior_end;
   size_t i0 = o0 > ib ? o0 : ib, i1 = o1 < ie ? o1 : ie;
@@ -172,7 +213,7 @@ static dwconv_status cpu_execute(void *vs, const void *A, ptrdiff_t lda, void *C
   }
   const dwconv_geometry *g = &s->prob.geom;
   const ptrdiff_t n_chunks = (ptrdiff_t)dwconv__chunk_count(&s->chunks);
-  const double macs = (double)g->rows * (double)g->out_len * (double)g->p;
+  const double macs = (double)g->rows * (double)g->out_len * (double)(s->swap ? g->n : g->p);
   const int threads = macs < SERIAL_MACS ? 1 : s->prob.threads;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && n_chunks > 1)
   for (ptrdiff_t i = 0; i < n_chunks; i++)

@@ -17,9 +17,12 @@
 #include "cuda_util.h"
 
 /* Sets *on_device for p: 1 for device memory of the plan's device or managed memory, 0 for
- * host memory (pageable or pinned). Device memory of another device is INVALID_VALUE. */
+ * host memory; and *pinned: 1 for page-locked host memory (cudaMallocHost/cudaHostRegister),
+ * which the copy engines can read directly, so it needs no staging. Device memory of another
+ * device is INVALID_VALUE. */
 static dwconv_status locate(const dwconv_cuda_state *s, const void *p, const char *name,
-                            int *on_device) {
+                            int *on_device, int *pinned) {
+  *pinned = 0;
   struct cudaPointerAttributes attr;
   cudaError_t e = cudaPointerGetAttributes(&attr, p);
   if (e == cudaErrorInvalidValue) {
@@ -30,6 +33,7 @@ static dwconv_status locate(const dwconv_cuda_state *s, const void *p, const cha
   }
   if (e != cudaSuccess) return dwconv__cuda_fail(e, "cudaPointerGetAttributes");
   *on_device = attr.type == cudaMemoryTypeDevice || attr.type == cudaMemoryTypeManaged;
+  *pinned = attr.type == cudaMemoryTypeHost;
   if (attr.type == cudaMemoryTypeDevice && attr.device != s->device)
     return dwconv__error(DWCONV_ERROR_INVALID_VALUE,
                          "%s is memory of CUDA device %d but the plan was created on device %d",
@@ -44,6 +48,7 @@ typedef struct job {
   char *c;
   size_t ldc;
   int a_dev, c_dev;
+  int a_pinned, c_pinned; /* host arrays already page-locked: copied directly, no staging */
   cudaStream_t streams[DWCONV_CUDA_SLOTS]; /* equal when running on the caller's stream */
 } job;
 
@@ -80,9 +85,9 @@ static dwconv_status stage_in(dwconv_cuda_state *s, const job *j, const dwconv_c
   w->in.a_lo = lo;
   w->in.a_hi = hi;
   if (width == 0) return DWCONV_SUCCESS;
-  if (!s->pinned)
+  if (!s->pinned || j->a_pinned)
     return dwconv__cuda_copy_rows(s, s->dev_in[slot], dpitch, src, j->lda * es, width, height,
-                                  j->streams[slot], "copying A to the device (pageable)");
+                                  j->streams[slot], "copying A to the device (unstaged)");
   char *stage = (char *)s->host_in[slot];
   for (size_t r = 0; r < height; r++) memcpy(stage + r * dpitch, src + r * j->lda * es, width);
   return dwconv__cuda_copy_rows(s, s->dev_in[slot], dpitch, stage, dpitch, width, height,
@@ -102,15 +107,15 @@ static void place_out(dwconv_cuda_state *s, const job *j, const dwconv_chunk *ch
 }
 
 /* Queues the copy of chunk ch's output back to a host C (to pinned staging, or straight into
- * C when pinned memory was refused). */
+ * C when C is page-locked already or the plan's pinned memory was refused). */
 static dwconv_status stage_out(dwconv_cuda_state *s, const job *j, const dwconv_chunk *ch,
                                int slot) {
   if (j->c_dev) return DWCONV_SUCCESS;
   const size_t es = s->es, spitch = s->shape.chunks.outs_per_chunk * es;
-  if (!s->pinned)
+  if (!s->pinned || j->c_pinned)
     return dwconv__cuda_copy_rows(s, j->c + (ch->row_begin * j->ldc + ch->out_begin) * es,
                                   j->ldc * es, s->dev_out[slot], spitch, ch->out_count * es,
-                                  ch->row_count, j->streams[slot], "copying C to the host (pageable)");
+                                  ch->row_count, j->streams[slot], "copying C to the host (unstaged)");
   return dwconv__cuda_copy_rows(s, s->host_out[slot], spitch, s->dev_out[slot], spitch,
                                 ch->out_count * es, ch->row_count, j->streams[slot],
                                 "copying C to the host");
@@ -120,7 +125,7 @@ static dwconv_status stage_out(dwconv_cuda_state *s, const job *j, const dwconv_
 static dwconv_status finish(dwconv_cuda_state *s, const job *j, const dwconv_chunk *ch, int slot) {
   cudaError_t e = cudaStreamSynchronize(j->streams[slot]);
   if (e != cudaSuccess) return dwconv__cuda_fail(e, "running a chunk on the device");
-  if (j->c_dev || !s->pinned) return DWCONV_SUCCESS;
+  if (j->c_dev || !s->pinned || j->c_pinned) return DWCONV_SUCCESS;
   const size_t es = s->es, spitch = s->shape.chunks.outs_per_chunk * es;
   const char *stage = (const char *)s->host_out[slot];
   for (size_t r = 0; r < ch->row_count; r++)
@@ -210,8 +215,8 @@ dwconv_status dwconv__cuda_execute(void *state, const void *A, ptrdiff_t lda, vo
   j.lda = (size_t)lda;
   j.c = (char *)C;
   j.ldc = (size_t)ldc;
-  st = locate(s, A, "A", &j.a_dev);
-  if (st == DWCONV_SUCCESS) st = locate(s, C, "C", &j.c_dev);
+  st = locate(s, A, "A", &j.a_dev, &j.a_pinned);
+  if (st == DWCONV_SUCCESS) st = locate(s, C, "C", &j.c_dev, &j.c_pinned);
   if (st != DWCONV_SUCCESS) return dwconv__cuda_leave(prev, s->device, st);
 
   const int async = j.a_dev && j.c_dev && s->user_stream != NULL;
