@@ -162,6 +162,18 @@ DWCONV_API const char *dwconv_version_string(void);
 /* Number of usable CUDA devices; 0 in a build without CUDA or on a machine with no GPU/driver. */
 DWCONV_API int dwconv_cuda_device_count(void);
 
+/* Bit flags of dwconv_build_features(): what this build of the library contains. */
+#define DWCONV_FEATURE_CUDA 1u   /* the CUDA backend (a GPU may still be absent) */
+#define DWCONV_FEATURE_FFTW 2u   /* the CPU FFT path (FFTW3) */
+#define DWCONV_FEATURE_OPENMP 4u /* CPU threads (OpenMP) */
+
+/* The DWCONV_FEATURE_* flags of this build, OR-ed together. */
+DWCONV_API unsigned dwconv_build_features(void);
+
+/* The CPU direct kernel variant chosen for the running CPU: "avx512", "avx2" or "portable"
+ * (after any cap set with the DWCONV_SIMD environment variable). Never NULL. */
+DWCONV_API const char *dwconv_cpu_simd(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -50,6 +50,7 @@ typedef struct record {
   double samples_s, gbytes_s, gflops, speedup; /* from the reused median; speedup 0 = n/a */
 } record;
 
+/* Prints the --help text to f. */
 static void bench_usage(FILE *f) {
   fputs("usage: dwconv bench [options]\n"
         "\n"
@@ -148,6 +149,7 @@ static int bench_parse(int argc, char **argv, bench_opts *o) {
   return -1;
 }
 
+/* qsort order for doubles. */
 static int cmp_double(const void *x, const void *y) {
   double a = *(const double *)x, b = *(const double *)y;
   return a < b ? -1 : a > b;
@@ -224,6 +226,7 @@ static void json_str(FILE *f, const char *s) {
   fputc('"', f);
 }
 
+/* Writes "name": {median_s, min_s, max_s}. */
 static void json_timing(FILE *f, const char *name, const timing *t) {
   fprintf(f, "\"%s\": {\"median_s\": %.9g, \"min_s\": %.9g, \"max_s\": %.9g}", name, t->median, t->min, t->max);
 }

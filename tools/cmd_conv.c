@@ -34,7 +34,7 @@ typedef struct conv_opts {
   dwconv_algo algo;
   int threads;
   size_t memory_limit;
-  int quiet;
+  int quiet, verbose;
 } conv_opts;
 
 /* Everything one run holds; released by conv_cleanup in any state. */
@@ -54,6 +54,7 @@ typedef struct conv_run {
   size_t header_len;
 } conv_run;
 
+/* Prints the --help text to f. */
 static void conv_usage(FILE *f) {
   fputs("usage: dwconv conv A.npy B.npy -o C.npy [options]\n"
         "\n"
@@ -71,7 +72,8 @@ static void conv_usage(FILE *f) {
         "      --algo A           auto (default), direct, fft\n"
         "  -t, --threads N        CPU threads (default: all)\n"
         "      --memory-limit S   bound on buffers held at once, e.g. 512M, 1G (default 256M)\n"
-        "  -q, --quiet            no progress bar\n"
+        "  -q, --quiet            no progress bar, no warnings\n"
+        "  -v, --verbose          print the plan (backend, algorithm, blocks) on stderr\n"
         "  -h, --help             this help\n"
         "\n"
         "exit status: 0 done, 1 run-time failure, 2 bad usage or bad input (nothing written)\n",
@@ -85,6 +87,7 @@ static int conv_parse(int argc, char **argv, conv_opts *o) {
       {"correlate", no_argument, NULL, 'c'},      {"backend", required_argument, NULL, 'B'},
       {"algo", required_argument, NULL, 'a'},     {"threads", required_argument, NULL, 't'},
       {"memory-limit", required_argument, NULL, 'L'}, {"quiet", no_argument, NULL, 'q'},
+      {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->mode = DWCONV_MODE_FULL;
@@ -96,7 +99,7 @@ static int conv_parse(int argc, char **argv, conv_opts *o) {
   optind = 1;
   int c;
   long v;
-  while ((c = getopt_long(argc, argv, ":o:m:t:qh", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":o:m:t:qvh", longopts, NULL)) != -1) {
     switch (c) {
       case 'o': o->out_path = optarg; break;
       case 'm':
@@ -122,6 +125,7 @@ static int conv_parse(int argc, char **argv, conv_opts *o) {
           return cli_error("conv: --memory-limit wants a size like 512M or 1G, got '%s'", optarg), EXIT_USAGE;
         break;
       case 'q': o->quiet = 1; break;
+      case 'v': o->verbose = 1; break;
       case 'h': conv_usage(stdout); return EXIT_OK;
       case ':': return cli_error("conv: option '%s' needs a value", argv[optind - 1]), EXIT_USAGE;
       default: return cli_error("conv: unknown option '%s' (see dwconv conv --help)", argv[optind - 1]), EXIT_USAGE;
@@ -148,11 +152,14 @@ static int check_output_path(const conv_opts *o, const conv_run *r) {
   return 0;
 }
 
-/* Bytes one row of an input costs in a block: its mapped window plus, when its dtype differs
- * from the computation's or its data is misaligned, the converted copy. */
+/* Whether an input must be copied before use: its dtype differs from the computation's, or
+ * its data offset leaves the elements misaligned. */
 static int needs_copy(const npy_input *in, npy_dtype dt) {
   return in->h.dtype != dt || in->h.data_offset % npy_dtype_size(in->h.dtype) != 0;
 }
+
+/* Bytes one row of len elements of an input costs in a block: its mapped window plus the
+ * converted copy when needs_copy. */
 static size_t row_cost(const npy_input *in, size_t len, npy_dtype dt) {
   return len * npy_dtype_size(in->h.dtype) + (needs_copy(in, dt) ? len * npy_dtype_size(dt) : 0);
 }
@@ -209,6 +216,19 @@ static int plan_blocks(const conv_opts *o, conv_run *r) {
     rows = fit;
   }
   r->block_rows = rows;
+  if (o->verbose) {
+    dwconv_plan_info info;
+    char lim[32], ws[32];
+    if (dwconv_plan_get_info(r->plan, &info) == DWCONV_SUCCESS)
+      fprintf(stderr,
+              "dwconv: conv: M=%zu N=%zu P=%zu %s, mode %s, output %zu per row; backend %s, algo %s "
+              "(block_len %zu, simd %s, %d threads, workspace %s); %zu rows per block, %zu blocks; "
+              "--memory-limit %s\n",
+              r->rows, r->n, r->p, r->dt == NPY_F64 ? "float64" : "float32", cli_mode_name(o->mode), r->out_len,
+              cli_backend_name(info.backend), cli_algo_name(info.algo), info.block_len, info.simd ? info.simd : "?",
+              info.threads, cli_fmt_bytes((double)info.workspace_bytes, ws, sizeof ws), rows,
+              (r->rows + rows - 1) / rows, cli_fmt_bytes((double)limit, lim, sizeof lim));
+  }
   return EXIT_OK;
 }
 
@@ -241,13 +261,12 @@ oom:
   return cli_error("conv: out of memory allocating block buffers (%zu rows per block)", br), EXIT_RUNTIME;
 }
 
-/* Runs the library and reports a failure; returns the exit status. */
+/* Reports a failed set_kernel / execute; returns the exit status. The plan was accepted, so
+ * the input was valid: any failure here is a run-time one. */
 static int check(dwconv_status st, const char *what) {
   if (st == DWCONV_SUCCESS) return EXIT_OK;
   cli_error("conv: %s failed: %s", what, *dwconv_last_error() ? dwconv_last_error() : dwconv_status_string(st));
-  return st == DWCONV_ERROR_OUT_OF_MEMORY || st == DWCONV_ERROR_DEVICE || st == DWCONV_ERROR_INTERNAL
-             ? EXIT_RUNTIME
-             : cli_status_exit(st);
+  return EXIT_RUNTIME;
 }
 
 /* Computes rows [r0, r0 + nr) with plan and writes them to the output file. */
@@ -265,7 +284,7 @@ static int run_block(const conv_opts *o, conv_run *r, dwconv_plan *plan, size_t 
   }
   if (B != r->b_fixed || r0 == 0 || plan == r->tail_plan) {
     rc = check(dwconv_plan_set_kernel(plan, B, r->b_bcast ? 0 : (ptrdiff_t)r->p), "set_kernel");
-    if (B != bw.data) npy_window_unmap(&bw); /* converted: the mapping is no longer needed */
+    npy_window_unmap(&bw); /* set_kernel copied B */
     if (rc != EXIT_OK) goto done;
   }
   if (!r->a_bcast) {

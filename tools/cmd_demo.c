@@ -15,6 +15,7 @@
 #include "reference.h"
 #include "rng.h"
 
+/* Prints the --help text to f. */
 static void demo_usage(FILE *f) {
   fputs("usage: dwconv demo [--seed N] [--no-large]\n"
         "\n"

@@ -8,6 +8,7 @@
 #include "dwconv.h"
 #include "outfile.h"
 
+/* Prints the top-level --help text to f. */
 static void usage(FILE *f) {
   fputs("usage: dwconv COMMAND [options]\n"
         "\n"
@@ -24,6 +25,7 @@ static void usage(FILE *f) {
         f);
 }
 
+/* Runs the subcommand named by argv[1]; returns its exit status (see cli_util.h). */
 int main(int argc, char **argv) {
   if (argc < 2) {
     cli_error("missing command (conv, bench, info, demo; see dwconv --help)");

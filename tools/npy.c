@@ -26,6 +26,7 @@ typedef struct cursor {
   const unsigned char *p, *end;
 } cursor;
 
+/* Skips Python whitespace. */
 static void skip_ws(cursor *c) {
   while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
     c->p++;
@@ -107,6 +108,7 @@ static int read_shape(cursor *c, uint64_t shape[8], int *ndim) {
   return 1;
 }
 
+/* Little-endian 16- and 32-bit header length fields. */
 static uint32_t le16(const unsigned char *b) { return (uint32_t)b[0] | (uint32_t)b[1] << 8; }
 static uint32_t le32(const unsigned char *b) {
   return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;

@@ -116,6 +116,7 @@ void npy_input_close(npy_input *in) {
   in->fd = -1;
 }
 
+/* The mmap offset granularity. */
 static size_t page_size(void) {
   long p = sysconf(_SC_PAGESIZE);
   return p > 0 ? (size_t)p : 4096;

@@ -25,11 +25,17 @@ static volatile sig_atomic_t g_tmp_live = 0;
  * its default action so the process ends with the usual "killed by signal" status. */
 static void on_signal(int sig) {
   if (g_tmp_live) unlink(g_tmp_path);
+  if (sig == SIGBUS) {
+    static const char msg[] = "dwconv: an input file shrank or could not be read while mapped (SIGBUS)\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+  }
   signal(sig, SIG_DFL);
   raise(sig);
 }
 
-static const int handled_signals[] = {SIGINT, SIGTERM, SIGHUP};
+/* SIGBUS: a mapped input truncated by someone else, or a read error under the mapping. */
+static const int handled_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGBUS};
 
 /* See outfile.h. */
 void outfile_install_signal_handlers(void) {

@@ -17,8 +17,9 @@ typedef struct out_file {
   char *tmp_path;      /* the temporary file, same folder */
 } out_file;
 
-/* Installs the SIGINT / SIGTERM / SIGHUP handler that removes the open temporary file and then
- * dies of the signal (so the shell sees status 128 + signal number). Call once, early. */
+/* Installs the SIGINT / SIGTERM / SIGHUP / SIGBUS handler that removes the open temporary file
+ * and then dies of the signal (so the shell sees status 128 + signal number). SIGBUS comes
+ * from a mapped input that another process truncated mid-run. Call once, early. */
 void outfile_install_signal_handlers(void);
 
 /* Creates the temporary file for path and reserves size bytes (fallocate where the file

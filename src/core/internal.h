@@ -77,6 +77,8 @@ extern const dwconv_backend_ops dwconv__cpu_ops;
 #ifdef DWCONV_HAVE_CUDA
 extern const dwconv_backend_ops dwconv__cuda_ops;
 #endif
+/* Name of the CPU direct kernel variant for the running CPU (cpu_backend.c). */
+const char *dwconv__cpu_simd_name(void);
 /* Usable CUDA devices (0 without CUDA, driver or GPU); never fails. */
 int dwconv__cuda_device_count(void);
 

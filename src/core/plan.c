@@ -43,6 +43,22 @@ int dwconv__cuda_device_count(void) { return 0; }
 
 int dwconv_cuda_device_count(void) { return dwconv__cuda_device_count(); }
 
+unsigned dwconv_build_features(void) {
+  unsigned f = 0;
+#ifdef DWCONV_HAVE_CUDA
+  f |= DWCONV_FEATURE_CUDA;
+#endif
+#ifdef DWCONV_HAVE_FFTW
+  f |= DWCONV_FEATURE_FFTW;
+#endif
+#ifdef _OPENMP
+  f |= DWCONV_FEATURE_OPENMP;
+#endif
+  return f;
+}
+
+const char *dwconv_cpu_simd(void) { return dwconv__cpu_simd_name(); }
+
 /* Bytes spanned by `rows` rows of `len` elements at stride ld (ld = 0: one row), or 0 with
  * *ok = 0 when that does not fit in ptrdiff_t (strides and pointer offsets must). */
 static size_t span_bytes(size_t rows, size_t ld, size_t len, size_t elem, int *ok) {

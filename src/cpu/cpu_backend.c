@@ -215,6 +215,7 @@ static dwconv_status cpu_execute(void *vs, const void *A, ptrdiff_t lda, void *C
   const ptrdiff_t n_chunks = (ptrdiff_t)dwconv__chunk_count(&s->chunks);
   const double macs = (double)g->rows * (double)g->out_len * (double)(s->swap ? g->n : g->p);
   const int threads = macs < SERIAL_MACS ? 1 : s->prob.threads;
+  (void)threads; /* unused without OpenMP */
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && n_chunks > 1)
   for (ptrdiff_t i = 0; i < n_chunks; i++)
     direct_chunk(s, dw_thread_id(), (const unsigned char *)A, lda, (unsigned char *)C, ldc, (size_t)i);
@@ -226,6 +227,8 @@ static void cpu_get_info(const void *vs, dwconv_plan_info *info) {
   info->workspace_bytes = s->bytes;
   info->simd = s->impl != NULL ? s->impl->name : "fftw";
 }
+
+const char *dwconv__cpu_simd_name(void) { return dwconv__direct_select()->name; }
 
 const dwconv_backend_ops dwconv__cpu_ops = {
     "cpu", cpu_create, cpu_set_kernel, cpu_execute, NULL, cpu_get_info, cpu_destroy,

@@ -19,6 +19,9 @@
 #define DW_CLONES
 #endif
 
+/* Below this many transform points a call stays on one thread. */
+#define SERIAL_POINTS 65536.0
+
 #ifdef _OPENMP
 #include <omp.h>
 #define dw_thread_id() omp_get_thread_num()

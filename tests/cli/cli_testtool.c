@@ -38,6 +38,7 @@
 #include "reference.h"
 #include "rng.h"
 
+/* Prints a tool error (fmt has one %s) and returns 3, the "tool failed" status. */
 static int die(const char *fmt, const char *arg) {
   fprintf(stderr, "cli_testtool: ");
   fprintf(stderr, fmt, arg);
@@ -47,6 +48,7 @@ static int die(const char *fmt, const char *arg) {
 
 /* ---- write ---- */
 
+/* `write`: see the top of this file. */
 static int cmd_write(int argc, char **argv) {
   const char *path = argv[0], *descr = "<f4", *shape_text = NULL;
   unsigned long long m = 0, n = 0, seed = 1, hlen_override = 0, truncate_by = 0, extra = 0;
@@ -143,6 +145,7 @@ typedef struct arr {
   size_t rows, cols;
 } arr;
 
+/* Opens a .npy file and parses its header (first 4 KiB); 0 or 3. */
 static int open_arr(const char *path, arr *a) {
   unsigned char buf[4096];
   a->fd = open(path, O_RDONLY);
@@ -177,6 +180,7 @@ static int read_row(const arr *a, size_t r, double *out) {
   return 0;
 }
 
+/* `check`: see the top of this file. */
 static int cmd_check(int argc, char **argv) {
   if (argc < 3) return die("check: need C.npy A.npy B.npy%s", "");
   dwconv_mode mode = DWCONV_MODE_FULL;
@@ -218,10 +222,14 @@ static int cmd_check(int argc, char **argv) {
   long double *ref = malloc(ol * sizeof *ref);
   size_t step = sample && sample < rows ? rows / sample : 1;
   double worst = 0;
-  for (size_t r = 0; r < rows; r += step) {
+  int rc = 0;
+  for (size_t r = 0; r < rows && rc == 0; r += step) {
     size_t rr = (step > 1 && r + step >= rows) ? rows - 1 : r; /* always include the last row */
-    if (read_row(&a, a.h.ndim == 2 ? rr : 0, ar) || read_row(&b, b.h.ndim == 2 ? rr : 0, br) || read_row(&c, rr, cr))
-      return die("check: short read%s", "");
+    if (read_row(&a, a.h.ndim == 2 ? rr : 0, ar) || read_row(&b, b.h.ndim == 2 ? rr : 0, br) ||
+        read_row(&c, rr, cr)) {
+      rc = die("check: short read%s", "");
+      break;
+    }
     ref_row(ar, n, br, p, mode, op, ref);
     long double num = 0, den = 0;
     for (size_t i = 0; i < ol; i++) {
@@ -233,15 +241,23 @@ static int cmd_check(int argc, char **argv) {
     if (!(rel <= worst)) worst = rel;
     if (!(rel <= tol)) {
       fprintf(stderr, "check: row %zu differs: relative error %.3g > %.3g\n", rr, rel, tol);
-      return 1;
+      rc = 1;
     }
   }
-  printf("check: ok (%zu rows x %zu, worst relative error %.3g)\n", rows, ol, worst);
-  return 0;
+  if (rc == 0) printf("check: ok (%zu rows x %zu, worst relative error %.3g)\n", rows, ol, worst);
+  free(ar);
+  free(br);
+  free(cr);
+  free(ref);
+  close(a.fd);
+  close(b.fd);
+  close(c.fd);
+  return rc;
 }
 
 /* ---- rss ---- */
 
+/* `rss`: see the top of this file. */
 static int cmd_rss(int argc, char **argv) {
   if (argc < 1) return die("rss: need a command%s", "");
   pid_t pid = fork();
@@ -261,6 +277,7 @@ static int cmd_rss(int argc, char **argv) {
 
 /* ---- killafter ---- */
 
+/* `killafter`: see the top of this file. */
 static int cmd_killafter(int argc, char **argv) {
   if (argc < 3) return die("killafter: need SIGNUM SECONDS CMD%s", "");
   int sig = atoi(argv[0]);
@@ -285,6 +302,7 @@ static int cmd_killafter(int argc, char **argv) {
   return 0;
 }
 
+/* Dispatches to write / check / rss / killafter. */
 int main(int argc, char **argv) {
   if (argc >= 3 && strcmp(argv[1], "write") == 0) return cmd_write(argc - 2, argv + 2);
   if (argc >= 2 && strcmp(argv[1], "check") == 0) return cmd_check(argc - 2, argv + 2);

@@ -7,3 +7,5 @@ W=$(abspath "$3")
 rm -rf "$W" && mkdir -p "$W" && cd "$W" || exit 1
 fail=0
 failed() { echo "FAIL: $*"; fail=$((fail + 1)); }
+# Algorithms this build has (a build without FFTW refuses --algo fft).
+if "$DW" info 2>/dev/null | grep -q '^FFTW: *yes'; then ALGOS="direct fft"; else ALGOS="direct"; fi

@@ -14,7 +14,7 @@ LIMIT_MB=16
 "$TT" write B.npy --shape $ROWS,63 --seed 2
 
 for kernel in b.npy B.npy; do
-  for algo in direct fft; do
+  for algo in $ALGOS; do
     rss=$("$TT" rss "$DW" conv A.npy $kernel -o C.npy -q --algo $algo --memory-limit ${LIMIT_MB}M)
     rc=$?
     [ $rc = 0 ] || { failed "conv $kernel --algo $algo exited $rc"; continue; }

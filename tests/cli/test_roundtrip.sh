@@ -42,7 +42,7 @@ for mode in full same valid causal; do
       run "$1.npy" "$2.npy" --mode $mode $corr
       check "$1.npy" "$2.npy" --mode $mode $corr
     done
-    for algo in direct fft; do
+    for algo in $ALGOS; do
       run A4.npy B4.npy --mode $mode $corr --algo $algo --backend cpu --threads 1
       check A4.npy B4.npy --mode $mode $corr
     done
