@@ -31,8 +31,23 @@ void dwconv__clear_error(void);
  * Free with dwconv__free. */
 void *dwconv__malloc(size_t bytes);
 void dwconv__free(void *p);
-/* Test hook: make the n-th host allocation from now fail (1 = the next one); 0 disables.
- * Returns how many allocations were made since the previous call. */
+
+/* ---- fault injection (alloc.c), for tests: every place that can fail for lack of a
+ * resource asks dwconv__fault_hit(site) first and fails as if the resource were refused. ---- */
+typedef enum dwconv_fault_site {
+  DWCONV_FAULT_HOST_ALLOC = 0, /* dwconv__malloc */
+  DWCONV_FAULT_FFTW_PLAN,      /* FFTW plan creation */
+  DWCONV_FAULT_CUDA_MALLOC,    /* cudaMalloc */
+  DWCONV_FAULT_CUDA_HOST_ALLOC, /* cudaMallocHost (pinned staging; refusal falls back to pageable) */
+  DWCONV_FAULT_CUFFT_PLAN,     /* cuFFT plan creation */
+  DWCONV_FAULT_SITES
+} dwconv_fault_site;
+/* Makes the n-th call at `site` from now fail (1 = the next one); 0 disables. Returns how many
+ * calls reached the site since the previous dwconv__fault_inject for it. */
+size_t dwconv__fault_inject(dwconv_fault_site site, size_t n);
+/* Counts a call at `site`; returns 1 when that call must fail. */
+int dwconv__fault_hit(dwconv_fault_site site);
+/* Same as dwconv__fault_inject(DWCONV_FAULT_HOST_ALLOC, n). */
 size_t dwconv__fault_inject_alloc(size_t n);
 
 /* Checked arithmetic: return 0 and leave *out alone on overflow. */

@@ -24,6 +24,7 @@ static DW_SFX(cplx) *DW_SFX(out_buf)(const dwconv_cpu_fft *f, int tid) {
  * n on this thread's buffers (the caller holds the planner lock). Returns 0 on failure. */
 static int DW_SFX(plan_pair)(size_t n, int cplx, void *in, void *out, void **p1, void **p2) {
   DW_X(plan) a, b;
+  if (dwconv__fault_hit(DWCONV_FAULT_FFTW_PLAN)) return 0;
   if (cplx) {
     a = DW_X(plan_dft_1d)((int)n, (DW_X(complex) *)in, (DW_X(complex) *)out, FFTW_FORWARD, FFTW_ESTIMATE);
     b = DW_X(plan_dft_1d)((int)n, (DW_X(complex) *)in, (DW_X(complex) *)out, FFTW_BACKWARD, FFTW_ESTIMATE);
