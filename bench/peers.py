@@ -30,7 +30,6 @@ import json
 import math
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -110,17 +109,25 @@ def slice_full(full, mode, N, P):
 
 # --------------------------------------------------------------------------- timing
 
+VERY_SLOW_S = 3.0  # a warm-up call longer than max(this, 3 x budget) is used as the sample
+
+
 def time_fn(fn, warmup, repeat, budget, sync=None):
     """Warm-up calls, then up to `repeat` timed calls; stops early once `budget` seconds of
     timed calls are spent (at least one sample). A warm-up call that alone exceeds the budget
-    ends the warm-up. Returns (samples in seconds, last output)."""
+    ends the warm-up; one that exceeds max(VERY_SLOW_S, 3 x budget) is itself the only sample
+    (first-call effects are negligible at that length; keeps the suite short).
+    Returns (samples in seconds, last output, cold) with cold True in that last case."""
     out = None
     for _ in range(warmup):
         t0 = time.perf_counter()
         out = fn()
         if sync:
             sync()
-        if time.perf_counter() - t0 > budget:
+        dt = time.perf_counter() - t0
+        if dt > max(VERY_SLOW_S, 3 * budget):
+            return [dt], out, True
+        if dt > budget:
             break
     samples = []
     start = time.perf_counter()
@@ -133,7 +140,7 @@ def time_fn(fn, warmup, repeat, budget, sync=None):
         samples.append(time.perf_counter() - t0)
         if time.perf_counter() - start > budget:
             break
-    return samples, out
+    return samples, out, False
 
 
 def stats_ms(samples):
@@ -404,7 +411,8 @@ def reference(A, B, mode):
     return np.ascontiguousarray(slice_full(full, mode, N, P))
 
 
-def bench_shape(shape, opt, bench, tmpdir, backends, log):
+def bench_shape(shape, opt, bench, tmpdir, backends, log0):
+    log = log0 if opt.verbose else (lambda msg: None)
     M, N, P, dt, mode = shape["M"], shape["N"], shape["P"], shape["dtype"], shape["mode"]
     rng = np.random.default_rng(opt.seed)
     A = rng.standard_normal((M, N), dtype=np.float64).astype(dt)
@@ -466,7 +474,7 @@ def bench_shape(shape, opt, bench, tmpdir, backends, log):
             row["threads"] = threads
             slow = opt.slow_budget if name.startswith("numpy") else opt.budget
             try:
-                samples, out = time_fn(fn, opt.warmup, opt.repeat, slow, sync)
+                samples, out, cold = time_fn(fn, opt.warmup, opt.repeat, slow, sync)
             except Exception as e:
                 row["error"] = f"{type(e).__name__}: {e}"
                 log(f"  {backend} {name}: ERROR {row['error']}")
@@ -474,6 +482,7 @@ def bench_shape(shape, opt, bench, tmpdir, backends, log):
             if fetch is not None:
                 out = fetch(out)
             row.update(stats_ms(samples))
+            row["cold"] = cold
             row["rel_l2_error"] = rel_l2(np.asarray(out), ref)
             row["wrong"] = not (row["rel_l2_error"] < tol)
             del out
@@ -548,7 +557,7 @@ def shape_rows(res, backend):
             note = ("WRONG" if r["wrong"] else "") + ("<- best peer" if r.get("best") else "")
             out.append((("* " if r.get("best") else "") + r["name"],
                         str(r["threads"]) if r["threads"] else "-", r["median_ms"], r["min_ms"],
-                        str(r["n"]), f"{r['rel_l2_error']:.1e}", r.get("ratio_vs_reuse"),
+                        f"{r['n']}c" if r.get("cold") else str(r["n"]), f"{r['rel_l2_error']:.1e}", r.get("ratio_vs_reuse"),
                         r.get("ratio_vs_oneshot"), note))
     return out
 
@@ -620,7 +629,7 @@ def markdown(doc):
     m = doc["machine"]
     L = [f"# dwconv benchmark {m['date_utc']} on {m['host']}", "",
          f"- CPU: {m['cpu_model']}, {m['cpus']} logical CPUs ({m['cores']} cores); "
-         f"load average at start {m['loadavg_start']}, at end {m.get('loadavg_end')}",
+         f"load average at start {m['loadavg_start'] or 0:.2f}, at end {m.get('loadavg_end') or 0:.2f}",
          f"- dwconv commit {m['git_commit']}{' (+ uncommitted changes)' if m['git_dirty'] else ''}; "
          f"numpy {m['numpy']}, scipy {m['scipy']}, torch {m['torch'] or 'not available'}, "
          f"cupy {m['cupy'] or 'not available'}",
@@ -698,6 +707,12 @@ def plots(doc, prefix, log):
                 for r in b["peers"]:
                     if "median_ms" in r and not r["wrong"]:
                         series.setdefault(r["name"], []).append((P, samples / (r["median_ms"] * 1e-3) * 1e-9))
+            floor = [(r["shape"]["P"], r["shape"]["M"] * r["output_len"] /
+                      (r["backends"][backend]["memory_floor"]["floor_ms"] * 1e-3) * 1e-9)
+                     for r in rs if "memory_floor" in r["backends"][backend]]
+            if backend == "cpu" and floor:
+                xs, ys = zip(*floor)
+                ax.plot(xs, ys, color="gray", ls=":", lw=1.5, label="memory floor (memcpy bandwidth)")
             for name, pts in series.items():
                 xs, ys = zip(*pts)
                 style = dict(lw=2.5, marker="o") if name.startswith("dwconv") else dict(lw=1.2, marker=".")
@@ -756,6 +771,7 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count(),
                     help="threads for dwconv and the multi-threaded peers (default: all CPUs)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--verbose", "-v", action="store_true", help="a progress line per implementation")
     ap.add_argument("--json", help="write all results here")
     ap.add_argument("--md", help="write the Markdown tables here")
     ap.add_argument("--plots", metavar="PREFIX", help="write PREFIX-<backend>.png (needs matplotlib)")
@@ -786,7 +802,7 @@ def main():
     results = []
     with tempfile.TemporaryDirectory(prefix="dwconv-bench-", dir=tmp_base) as tmpdir:
         for s in shapes:
-            log(f"{shape_title(s)}")
+            log(f"running {shape_title(s)} ...")
             t0 = time.time()
             res = bench_shape(s, opt, bench, tmpdir, backends, log)
             res["seconds"] = round(time.time() - t0, 2)

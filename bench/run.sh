@@ -36,7 +36,7 @@ case " $* " in *" --shapes "*) ;; *) args=(--shapes suite "${args[@]}") ;; esac
 
 start=$(date +%s)
 python3 bench/peers.py --bench build-bench/bench/bench_dwconv \
-  --json "$base.json" --md "$base.md" --plots "$base" "${args[@]}" | tee "$base.txt"
+  --json "$base.json" --md "$base.md" --plots "$base" "${args[@]}" 2>&1 | tee "$base.txt"
 status=${PIPESTATUS[0]}
 echo "bench/run.sh: finished in $(( $(date +%s) - start )) s; results in $base.{json,md,txt} (+ PNGs)" >&2
 exit "$status"

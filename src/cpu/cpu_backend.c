@@ -1,7 +1,9 @@
 /* The CPU backend: the table of functions the front end calls, and the direct path's work
  * split. Work is cut into fixed (row, output range) chunks from the shared geometry; the cut
  * depends only on the problem, never on the thread count, so results are bitwise identical
- * for any number of threads. */
+ * for any number of threads. Chunks are handed out dynamically: on a machine where another
+ * process holds a core, the free thread takes more chunks instead of waiting at the end for
+ * the slowed one (measured: static halves cost 8 ms instead of 0.9 ms at P = 3 then). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,7 +218,7 @@ static dwconv_status cpu_execute(void *vs, const void *A, ptrdiff_t lda, void *C
   const double macs = (double)g->rows * (double)g->out_len * (double)(s->swap ? g->n : g->p);
   const int threads = macs < SERIAL_MACS ? 1 : s->prob.threads;
   (void)threads; /* unused without OpenMP */
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && n_chunks > 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1 && n_chunks > 1)
   for (ptrdiff_t i = 0; i < n_chunks; i++)
     direct_chunk(s, dw_thread_id(), (const unsigned char *)A, lda, (unsigned char *)C, ldc, (size_t)i);
   return DWCONV_SUCCESS;
