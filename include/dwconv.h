@@ -111,7 +111,7 @@ DWCONV_API dwconv_desc dwconv_desc_make(size_t rows, size_t signal_len, size_t k
                                         dwconv_dtype dtype);
 
 /* Samples per output row for this mode, or 0 when the arguments are invalid
- * (zero length, bad mode) or the length overflows size_t. */
+ * (zero length, bad mode) or the full length N+P-1 overflows size_t (any mode). */
 DWCONV_API size_t dwconv_output_len(dwconv_mode mode, size_t signal_len, size_t kernel_len);
 
 /* Validates *desc and builds a plan: picks backend and algorithm, sizes buffers, makes FFT
@@ -123,7 +123,8 @@ DWCONV_API dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_des
 /* Prepares the kernel B (rows x kernel_len, row stride ldb elements) once: flipped for the
  * direct path, transformed for the FFT path. ldb = 0 uses B's first row for every row;
  * otherwise ldb >= kernel_len. B is copied: the caller may free or change it afterwards.
- * May be called again to replace the kernel. */
+ * May be called again to replace the kernel; if that call fails the plan has no kernel
+ * (execute returns KERNEL_NOT_SET) until a call succeeds. */
 DWCONV_API dwconv_status dwconv_plan_set_kernel(dwconv_plan *plan, const void *B, ptrdiff_t ldb);
 
 /* C[m, 0:output_len] = op(A[m, 0:N], kernel[m]) for every row m. Strides in elements:

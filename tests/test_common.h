@@ -69,23 +69,33 @@ size_t tc_out_len(dwconv_mode mode, size_t n, size_t p);
 size_t tc_full_offset(dwconv_mode mode, size_t n, size_t p);
 
 /* Full convolution (op CONVOLVE) or correlation (op CORRELATE = convolve with b reversed) of
- * one row a (n elements) with b (p elements), in long double: full[0 .. n+p-2]. */
+ * one row a (n elements) with b (p elements), in long double: full[0 .. n+p-2]. When sq is
+ * not NULL it receives, per output, the sum of the squared products (the natural scale of
+ * that output for random data; see tc_rel_err). */
 void tc_ref_full_row(dwconv_op op, const void *a, const void *b, dwconv_dtype dt, size_t n,
-                     size_t p, long double *full);
+                     size_t p, long double *full, long double *sq);
 
-/* Reference output for a whole problem: ref[m*out_len + i] for every row m, honouring
- * lda = 0 / ldb = 0 broadcasts. Returns a malloc'd array (free()). */
+/* Reference output for a whole problem, honouring lda = 0 / ldb = 0 broadcasts. Returns a
+ * malloc'd array (free()) of 2 x rows x out_len: first the values ref[m*out_len + i], then
+ * (at ref + rows*out_len) the matching sums of squared products. */
 long double *tc_ref_problem(const dwconv_desc *d, const void *A, ptrdiff_t lda, const void *B,
                             ptrdiff_t ldb);
 
 /* ---- comparisons ---- */
 
-/* Relative L2 error of one output row c[0..len) against ref: ||c - ref|| / ||ref||
- * (absolute when ||ref|| is 0). +INFINITY when c holds a NaN or Inf where ref is finite. */
-double tc_rel_err(const void *c, dwconv_dtype dt, const long double *ref, size_t len);
+/* Relative L2 error of one output row c[0..len) against ref:
+ *   ||c - ref|| / max(||ref||, 0.5 * sqrt(sum sq))
+ * where sq (may be NULL) holds each output's sum of squared products. For random data
+ * ||ref||^2 ~ sum sq, so this is the plain relative L2 error; the second term only matters
+ * for very short rows whose few outputs cancel by chance (e.g. VALID with N == P: one dot
+ * product), where the plain measure would be ill-conditioned. +INFINITY when c holds a NaN
+ * or Inf where ref is finite. */
+double tc_rel_err(const void *c, dwconv_dtype dt, const long double *ref, const long double *sq,
+                  size_t len);
 /* The acceptance bound: 1e-5 for float32, 1e-12 for float64. */
 double tc_tol(dwconv_dtype dt);
-/* Largest per-row relative error of C (rows x out_len at stride ldc) against ref. */
+/* Largest per-row relative error of C (rows x out_len at stride ldc) against ref, an array
+ * laid out like tc_ref_problem's (values, then sums of squared products). */
 double tc_max_row_err(const void *C, ptrdiff_t ldc, dwconv_dtype dt, const long double *ref,
                       size_t rows, size_t out_len);
 
@@ -123,8 +133,19 @@ void tc_fail(tc_failures *f, const char *fmt, ...)
 #endif
     ;
 
+/* Records what the test is doing now (printf-style, truncated to 255 chars). If the process
+ * then crashes (SIGSEGV, SIGBUS, SIGFPE, SIGILL), tc_main's handler prints
+ * "crashed while: <context>" to stderr before dying from the signal, so a fault inside the
+ * library names the configuration that triggered it. */
+void tc_context(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
 /* Test runner: parses argv[1] ("cpu" default, or "cuda"); for cuda without a device prints
- * "SKIPPED: <prog>_cuda: no CUDA device" and returns 77. Otherwise runs make_suite()'s suite,
+ * "SKIPPED: <prog>_cuda: no CUDA device" and returns 77. Otherwise runs make_suite()'s suite
+ * (CUDA: without fork, since the CUDA runtime is already initialised and does not survive it),
  * prints Check's summary and "N passed, N failed", and returns 0 only when everything
  * passed. */
 int tc_main(int argc, char **argv, const char *prog, Suite *(*make_suite)(void));

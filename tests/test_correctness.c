@@ -44,15 +44,18 @@ static void check_problem(tc_failures *f, uint64_t seed, size_t rows, size_t n, 
     tc_rng_seed(&r, seed * 2 + (uint64_t)di);
     tc_fill_normal(&r, A, dt, rows, n, lda);
     tc_fill_normal(&r, B, dt, rows, p, ldb);
-    long double *full = (long double *)malloc(sizeof(long double) * 2 * rows * (n + p - 1));
+    /* full[(op*rows + m)*(N+P-1) + k], then the sums of squared products at fullsq. */
+    long double *full = (long double *)malloc(sizeof(long double) * 4 * rows * (n + p - 1));
+    long double *fullsq = full + 2 * rows * (n + p - 1);
     for (int oi = 0; oi < 2; oi++)
       for (size_t m = 0; m < rows; m++)
         tc_ref_full_row(k_ops[oi], (const char *)A + m * lda * tc_esize(dt),
                         (const char *)B + m * ldb * tc_esize(dt), dt, n, p,
-                        full + (oi * rows + m) * (n + p - 1));
+                        full + (oi * rows + m) * (n + p - 1), fullsq + (oi * rows + m) * (n + p - 1));
     size_t cap = rows * (n + p - 1 + pad_c);
     void *C = tc_alloc(cap, dt);
-    long double *ref = (long double *)malloc(sizeof(long double) * (n + p));
+    long double *ref = (long double *)malloc(sizeof(long double) * 2 * (n + p));
+    long double *refsq = ref + n + p;
     for (int mi = 0; mi < 4; mi++)
       for (int oi = 0; oi < 2; oi++)
         for (int ai = 0; ai < 2; ai++) {
@@ -79,8 +82,9 @@ static void check_problem(tc_failures *f, uint64_t seed, size_t rows, size_t n, 
           }
           for (size_t m = 0; m < rows; m++) {
             memcpy(ref, full + (oi * rows + m) * (n + p - 1) + off, len * sizeof(long double));
+            memcpy(refsq, fullsq + (oi * rows + m) * (n + p - 1) + off, len * sizeof(long double));
             const char *crow = (const char *)C + m * ldc * tc_esize(dt);
-            double e = tc_rel_err(crow, dt, ref, len);
+            double e = tc_rel_err(crow, dt, ref, refsq, len);
             if (!(e <= tc_tol(dt))) {
               tc_fail(f, "rows=%zu N=%zu P=%zu lda=%zu ldb=%zu ldc=%zu threads=%d %s %s %s %s: "
                       "row %zu rel err %.3g > %.0e (c[0]=%Lg ref[0]=%Lg)",
@@ -142,7 +146,7 @@ static const size_t k_large[][3] = {
     {5, 513, 511},   {1, 5999, 5999}, {2, 127, 129},
 };
 #define N_LARGE (int)(sizeof k_large / sizeof k_large[0])
-#define N_RANDOM 8
+#define N_RANDOM 12
 
 /* One larger problem per loop iteration: the table above, then N_RANDOM random sizes
  * (N in 65..5000, P in 1..6000, so P > N is common). Threads 2 for the DIRECT and FFT

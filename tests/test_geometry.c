@@ -85,10 +85,13 @@ START_TEST(test_geometry_init_errors) {
                    DWCONV_ERROR_SIZE_OVERFLOW);
   ck_assert_int_eq(dwconv__geometry_init(&g, DWCONV_MODE_SAME, 1, 2, SIZE_MAX),
                    DWCONV_ERROR_SIZE_OVERFLOW);
-  ck_assert_int_eq(dwconv__geometry_init(&g, DWCONV_MODE_FULL, 1, SIZE_MAX / 2 + 1, SIZE_MAX / 2 + 1),
+  ck_assert_int_eq(dwconv__geometry_init(&g, DWCONV_MODE_FULL, 1, SIZE_MAX / 2 + 2, SIZE_MAX / 2 + 2),
                    DWCONV_ERROR_SIZE_OVERFLOW);
   /* The largest full length that fits: N + P - 1 == SIZE_MAX. */
   ck_assert_int_eq(dwconv__geometry_init(&g, DWCONV_MODE_FULL, 1, SIZE_MAX, 1), DWCONV_SUCCESS);
+  ck_assert_uint_eq(g.out_len, SIZE_MAX);
+  ck_assert_int_eq(dwconv__geometry_init(&g, DWCONV_MODE_FULL, 1, SIZE_MAX / 2 + 1, SIZE_MAX / 2 + 1),
+                   DWCONV_SUCCESS); /* 2^63 + 2^63 - 1 == SIZE_MAX fits */
   ck_assert_uint_eq(g.out_len, SIZE_MAX);
   ck_assert_int_eq(dwconv__geometry_init(&g, DWCONV_MODE_VALID, 1, SIZE_MAX - 9, 10), DWCONV_SUCCESS);
   ck_assert_uint_eq(g.out_len, SIZE_MAX - 18);

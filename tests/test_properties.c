@@ -4,16 +4,21 @@
  *   strides (lda > N, ldb > P with NaN padding; ldc > out_len with sentinel padding and guard
  *   zones), ldb = 0 / lda = 0 broadcasts, inputs unchanged, thread-count invariance and
  *   chunk invariance (DWCONV_CPU_CHUNK_OUTS) bitwise, NaN / Inf isolation between rows,
- *   a row of denormals, data near FLT_MAX / DBL_MAX, one-shot == plan, set_kernel replacing
- *   the kernel (and copying B), one plan executed many times.
+ *   a row of denormals, data near FLT_MAX / DBL_MAX, no access outside A / B / C (buffers
+ *   butted against inaccessible pages), one-shot == plan, set_kernel replacing
+ *   the kernel (and copying B), one plan executed many times, distinct plans used from
+ *   several threads at once (dwconv.h's thread-safety promise; FFTW's planner is shared).
  * Run as `test_properties cpu` or `test_properties cuda`.
  */
-#define _POSIX_C_SOURCE 200809L /* setenv, unsetenv */
+#define _DEFAULT_SOURCE 1 /* setenv, unsetenv, mmap's MAP_ANONYMOUS */
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "test_common.h"
 
@@ -36,14 +41,15 @@ static void run_ok(const dwconv_desc *d, const void *A, ptrdiff_t lda, const voi
                 tc_dtype_name(d->dtype), tc_algo_name(d->algo), d->threads, err);
 }
 
-/* Short description of a descriptor for failure messages (static buffer). */
-static const char *desc_str(const dwconv_desc *d) {
-  static char buf[200];
+/* Short description of a descriptor for failure messages (thread-local static buffer). */
+static const char *desc_str_r(const dwconv_desc *d) {
+  static _Thread_local char buf[200];
   snprintf(buf, sizeof buf, "rows=%zu N=%zu P=%zu %s %s %s %s threads=%d", d->rows, d->signal_len,
            d->kernel_len, tc_mode_name(d->mode), tc_op_name(d->op), tc_dtype_name(d->dtype),
            tc_algo_name(d->algo), d->threads);
   return buf;
 }
+#define desc_str desc_str_r
 
 /* Impulse: a delta kernel at row-distinct positions reproduces the mode's slice of the
  * shifted A -- exactly (==) for DIRECT, within the usual bound for FFT. */
@@ -66,7 +72,8 @@ START_TEST(test_impulse) {
             tc_rng r;
             tc_rng_seed(&r, 100 + s);
             tc_fill_normal(&r, A, dt, rows, n, n);
-            long double *want = (long double *)malloc(sizeof(long double) * rows * len);
+            /* Expected values, then (tc_ref_problem layout) their squares as the scale. */
+            long double *want = (long double *)malloc(sizeof(long double) * 2 * rows * len + 1);
             for (size_t m = 0; m < rows; m++) {
               size_t pos = (m * 7 + 1) % p;
               tc_set(B, dt, m * p + pos, 1.0);
@@ -75,6 +82,7 @@ START_TEST(test_impulse) {
               for (size_t i = 0; i < len; i++) {
                 long long src = (long long)(off + i) - (long long)shift;
                 want[m * len + i] = src >= 0 && src < (long long)n ? tc_get(A, dt, m * n + (size_t)src) : 0.0L;
+                want[rows * len + m * len + i] = want[m * len + i] * want[m * len + i];
               }
             }
             run_ok(&d, A, (ptrdiff_t)n, B, (ptrdiff_t)p, C, (ptrdiff_t)len);
@@ -316,14 +324,14 @@ static void set_chunk_env(const char *v) {
   else unsetenv("DWCONV_CPU_CHUNK_OUTS");
 }
 
-/* Thread-count and chunk invariance: threads 1, 2, 3 x DWCONV_CPU_CHUNK_OUTS unset, 1, 7, 64
+/* Thread-count and chunk invariance: threads 1, 2, 3, 8 x DWCONV_CPU_CHUNK_OUTS unset, 1, 7, 64
  * give bitwise identical C, for DIRECT and FFT (the threads = 1 default-chunk result is also
  * checked against the reference). One loop iteration per size. */
 static const size_t k_inv_sizes[][3] = {{1, 1, 1},    {5, 7, 3},     {3, 100, 64}, {1, 4099, 129},
                                         {7, 1000, 33}, {2, 20000, 5}, {257, 64, 5}, {2, 60, 200}};
 START_TEST(test_thread_chunk_invariance) {
   static const char *chunks[] = {NULL, "1", "7", "64"};
-  static const int threads[] = {1, 2, 3};
+  static const int threads[] = {1, 2, 3, 8};
   tc_failures f = {0};
   size_t rows = k_inv_sizes[_i][0], n = k_inv_sizes[_i][1], p = k_inv_sizes[_i][2];
   for (int di = 0; di < 2; di++)
@@ -347,7 +355,7 @@ START_TEST(test_thread_chunk_invariance) {
           double e = tc_max_row_err(C0, (ptrdiff_t)len, dt, ref, rows, len);
           free(ref);
           if (!(e <= tc_tol(dt))) tc_fail(&f, "%s: baseline rel err %.3g", desc_str(&d), e);
-          for (int ti = 0; ti < 3; ti++)
+          for (int ti = 0; ti < 4; ti++)
             for (int ci = 0; ci < 4; ci++) {
               if (ti == 0 && ci == 0) continue;
               d.threads = threads[ti];
@@ -472,7 +480,7 @@ START_TEST(test_denormal_row) {
             if (memcmp((char *)C + m * len * es, (char *)C2 + m * len * es, len * es) != 0)
               tc_fail(&f, "%s: a subnormal row 1 changed row %zu", desc_str(&d), m);
           long double *ref = tc_ref_problem(&d, A2, (ptrdiff_t)n, B, (ptrdiff_t)p);
-          double e = tc_rel_err((char *)C2 + len * es, dt, ref + len, len);
+          double e = tc_rel_err((char *)C2 + len * es, dt, ref + len, ref + rows * len + len, len);
           if (!(e <= 1e-3)) tc_fail(&f, "%s: subnormal row rel err %.3g (flushed to zero?)", desc_str(&d), e);
           free(ref); free(A); free(A2); free(B); free(C); free(C2);
         }
@@ -668,6 +676,140 @@ START_TEST(test_many_executes) {
 }
 END_TEST
 
+/* Work for one thread of test_concurrent_plans. */
+typedef struct conc_arg {
+  int id;
+  long failures;
+  char first[1024];
+} conc_arg;
+
+/* Thread body: 20 problems of random size (so FFT lengths vary and the library's shared FFTW
+ * plan cache churns), each planned, run, checked and destroyed. No Check asserts here (only
+ * the test's own thread may assert); failures are counted. */
+static void *conc_worker(void *vp) {
+  conc_arg *c = (conc_arg *)vp;
+  tc_rng r;
+  tc_rng_seed(&r, 1400 + (uint64_t)c->id);
+  for (int it = 0; it < 20; it++) {
+    size_t rows = tc_rng_range(&r, 1, 3), n = tc_rng_range(&r, 1, 700), p = tc_rng_range(&r, 1, 90);
+    dwconv_dtype dt = k_dtypes[(it + c->id) % 2];
+    dwconv_algo algo = k_algos[(it / 2 + c->id) % 2];
+    if (!algo_ok(algo)) algo = DWCONV_ALGO_DIRECT;
+    dwconv_desc d = tc_desc(rows, n, p, dt, k_modes[it % 4], k_ops[(it / 4) % 2], algo);
+    d.threads = 1 + it % 2;
+    size_t len = tc_out_len(d.mode, n, p);
+    void *A = tc_alloc(rows * n, dt), *B = tc_alloc(rows * p, dt), *C = tc_alloc(rows * len, dt);
+    tc_fill_normal(&r, A, dt, rows, n, n);
+    tc_fill_normal(&r, B, dt, rows, p, p);
+    char err[600];
+    dwconv_status st = tc_run(&d, A, (ptrdiff_t)n, B, (ptrdiff_t)p, C, (ptrdiff_t)len, err, sizeof err);
+    double e = 0;
+    if (st == DWCONV_SUCCESS) {
+      long double *ref = tc_ref_problem(&d, A, (ptrdiff_t)n, B, (ptrdiff_t)p);
+      e = tc_max_row_err(C, (ptrdiff_t)len, dt, ref, rows, len);
+      free(ref);
+    }
+    if (st != DWCONV_SUCCESS || !(e <= tc_tol(dt))) {
+      if (c->failures++ == 0)
+        snprintf(c->first, sizeof c->first, "thread %d: %s: %s, rel err %.3g", c->id, desc_str_r(&d),
+                 st == DWCONV_SUCCESS ? "ok" : err, e);
+    }
+    free(A);
+    free(B);
+    free(C);
+  }
+  return NULL;
+}
+
+/* Distinct plans used from 4 threads at once (plan creation, FFTW planning through the shared
+ * cache, execution, destruction) all give correct results. */
+START_TEST(test_concurrent_plans) {
+  enum { NT = 4 };
+  pthread_t th[NT];
+  conc_arg args[NT];
+  for (int t = 0; t < NT; t++) {
+    memset(&args[t], 0, sizeof args[t]);
+    args[t].id = t;
+    ck_assert_int_eq(pthread_create(&th[t], NULL, conc_worker, &args[t]), 0);
+  }
+  for (int t = 0; t < NT; t++) ck_assert_int_eq(pthread_join(th[t], NULL), 0);
+  for (int t = 0; t < NT; t++)
+    ck_assert_msg(args[t].failures == 0, "%ld failures; first: %s", args[t].failures, args[t].first);
+}
+END_TEST
+
+/* A buffer of `bytes` bytes butted against an inaccessible page: it ends exactly where the
+ * page begins (at_end = 1) or begins right after one (at_end = 0). Any access outside it
+ * faults. Release with guarded_free. */
+typedef struct guarded {
+  char *map;
+  size_t map_len;
+  void *data;
+} guarded;
+
+/* Maps a guarded buffer (see guarded); asserts the mapping works. */
+static guarded guarded_alloc(size_t bytes, int at_end) {
+  size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+  size_t pages = (bytes + pg - 1) / pg;
+  if (pages == 0) pages = 1;
+  guarded g;
+  g.map_len = (pages + 2) * pg;
+  g.map = (char *)mmap(NULL, g.map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ck_assert_msg(g.map != MAP_FAILED, "mmap failed");
+  ck_assert_int_eq(mprotect(g.map, pg, PROT_NONE), 0);
+  ck_assert_int_eq(mprotect(g.map + (pages + 1) * pg, pg, PROT_NONE), 0);
+  g.data = at_end ? g.map + (pages + 1) * pg - bytes : g.map + pg;
+  return g;
+}
+
+/* Unmaps a guarded buffer. */
+static void guarded_free(guarded *g) { munmap(g->map, g->map_len); }
+
+/* A, B and C each butted against an inaccessible page, on their last byte (reads or writes
+ * past the end fault) or on their first (before the start fault), also with lda = ldb = 0
+ * and one-row A / B, for sizes where vector
+ * blocks end exactly at the end of a row (N - P + 1 a multiple of 16 / 64 / 128, P a
+ * multiple of 8 / 16) and others. A fault shows up as a crashed test. */
+START_TEST(test_guard_pages) {
+  static const size_t ns[] = {1, 7, 71, 72, 103, 143, 144, 159, 271, 300};
+  static const size_t ps[] = {1, 8, 16, 17, 32, 64};
+  const size_t rows = 2;
+  tc_failures f = {0};
+  for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
+    for (size_t b = 0; b < sizeof ps / sizeof ps[0]; b++)
+      for (int di = 0; di < 2; di++)
+        for (int mi = 0; mi < 4; mi++)
+          for (int ai = 0; ai < 2; ai++)
+            for (int at_end = 0; at_end < 3; at_end++) { /* 2: at the end, lda = ldb = 0 */
+              size_t n = ns[a], p = ps[b];
+              dwconv_dtype dt = k_dtypes[di];
+              if (!algo_ok(k_algos[ai])) continue;
+              dwconv_desc d = tc_desc(rows, n, p, dt, k_modes[mi], k_ops[(a + b) % 2], k_algos[ai]);
+              size_t len = tc_out_len(k_modes[mi], n, p), es = tc_esize(dt);
+              size_t arows = at_end == 2 ? 1 : rows;
+              ptrdiff_t lda = at_end == 2 ? 0 : (ptrdiff_t)n, ldb = at_end == 2 ? 0 : (ptrdiff_t)p;
+              guarded ga = guarded_alloc(arows * n * es, at_end != 0), gb = guarded_alloc(arows * p * es, at_end != 0);
+              guarded gc = guarded_alloc(rows * len * es, at_end != 0);
+              tc_rng r;
+              tc_rng_seed(&r, 1500 + a * 10 + b);
+              tc_fill_normal(&r, ga.data, dt, arows, n, n);
+              tc_fill_normal(&r, gb.data, dt, arows, p, p);
+              run_ok(&d, ga.data, lda, gb.data, ldb, gc.data, (ptrdiff_t)len);
+              tc_context("reference after guarded run");
+              long double *ref = tc_ref_problem(&d, ga.data, lda, gb.data, ldb);
+              double e = tc_max_row_err(gc.data, (ptrdiff_t)len, dt, ref, rows, len);
+              if (!(e <= tc_tol(dt)))
+                tc_fail(&f, "%s lda=%td ldb=%td (guarded %s): rel err %.3g", desc_str(&d), lda, ldb,
+                        at_end ? "end" : "start", e);
+              free(ref);
+              guarded_free(&ga);
+              guarded_free(&gb);
+              guarded_free(&gc);
+            }
+  ck_assert_msg(f.count == 0, "%ld failures; first: %s", f.count, f.first);
+}
+END_TEST
+
 /* The suite. */
 static Suite *make_suite(void) {
   Suite *s = suite_create("properties");
@@ -686,6 +828,8 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_oneshot_equals_plan);
   tcase_add_test(tc, test_set_kernel_replace);
   tcase_add_test(tc, test_many_executes);
+  tcase_add_test(tc, test_concurrent_plans);
+  tcase_add_test(tc, test_guard_pages); /* last: under check_shim.h a fault ends the run */
   suite_add_tcase(s, tc);
   return s;
 }

@@ -187,8 +187,9 @@ dwconv_status dwconv_plan_set_kernel(dwconv_plan *plan, const void *B, ptrdiff_t
   int ok;
   (void)span_bytes(ldb == 0 ? 1 : g->rows, (size_t)ldb, g->p, plan->prob.elem_size, &ok);
   if (!ok) return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "B's extent (rows x ldb) overflows");
+  /* A failed call may have overwritten part of the previous kernel: the plan then has none. */
   dwconv_status st = plan->ops->set_kernel(plan->state, B, ldb);
-  if (st == DWCONV_SUCCESS) plan->kernel_set = 1;
+  plan->kernel_set = st == DWCONV_SUCCESS;
   return st;
 }
 

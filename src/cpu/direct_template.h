@@ -23,7 +23,9 @@ static void DW_FN(const DW_T *x, const DW_T *k, size_t p, DW_T *y, size_t count)
     /* Taps in groups of DW_W: load each input vector once and build the DW_W shifted windows
      * with in-register shifts, instead of DW_W unaligned loads that mostly split cache lines.
      * The taps are still summed in order t = 0, 1, ..., so results match the plain loop. */
-    for (; t + DW_W <= p; t += DW_W) {
+    /* Strictly below p: group g reads DW_W - 1 samples past its last tap's window, which is
+     * only inside x while another tap follows (x holds count + p - 1 samples). */
+    for (; t + DW_W < p; t += DW_W) {
       DW_V xa[DW_R + 1];
 #pragma GCC unroll 16
       for (int r = 0; r <= DW_R; r++) xa[r] = DW_LOAD(xi + t + r * DW_W);

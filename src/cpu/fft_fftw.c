@@ -187,7 +187,8 @@ dwconv_status dwconv__cpu_fft_create(const dwconv_problem *prob, dwconv_cpu_fft 
        dwconv__mul_ok(f->krows, f->spec_bins * 2 * es, &spec_bytes);
   if (!ok) {
     dwconv__free(f);
-    return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "FFT workspace size overflows (L = %zu)", f->L);
+    return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "FFT workspace size overflows (L = %zu)",
+                         prob->geom.block_len);
   }
   f->buf_mem = (unsigned char *)dwconv__malloc(total);
   if (f->buf_mem == NULL) {
@@ -197,10 +198,10 @@ dwconv_status dwconv__cpu_fft_create(const dwconv_problem *prob, dwconv_cpu_fft 
   f->plans = plan_acquire(prob->desc.dtype == DWCONV_FLOAT64, f->L, prob->geom.blocks_per_row > 1, f->buf_mem,
                           f->buf_mem + f->out_offset);
   if (f->plans == NULL) {
+    size_t L = f->L;
     dwconv__free(f->buf_mem);
     dwconv__free(f);
-    return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "FFTW could not plan a real transform of length %zu",
-                         f->L);
+    return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "FFTW could not plan transforms of length %zu", L);
   }
   f->r2c = f->plans->r2c;
   f->c2r = f->plans->c2r;

@@ -73,7 +73,7 @@ dwconv_status dwconv__cuda_fft_destroy(dwconv_cuda_state *s);
 /* compute.c: queues one rectangle of work (device pointers only) on `stream`. */
 dwconv_status dwconv__cuda_compute(dwconv_cuda_state *s, const dwconv_cuda_work *w,
                                    cudaStream_t stream);
-/* compute.c: forward transform of the first `n` slots of the FFT buffer, in place. */
+/* compute.c: forward transform of every slot of the FFT buffer, in place (set_kernel uses it). */
 dwconv_status dwconv__cuda_fft_forward(dwconv_cuda_state *s, cudaStream_t stream);
 
 /* copy.c: copies `height` rows of `width` bytes between any two memories (cudaMemcpyDefault),

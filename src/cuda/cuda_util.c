@@ -52,27 +52,28 @@ size_t dwconv__cuda_fault_inject(size_t n) {
   return made;
 }
 
-int dwconv__cuda_fault_due(void) {
+int dwconv__cuda_fault_due(dwconv_fault_site site) {
   size_t k = atomic_fetch_add(&acquire_count, 1) + 1;
   size_t f = atomic_load(&fail_at);
-  return f != 0 && k == f;
+  int per_site = dwconv__fault_hit(site); /* the library-wide per-site counters (alloc.c) */
+  return per_site || (f != 0 && k == f);
 }
 
 cudaError_t dwconv__cuda_malloc(void **p, size_t bytes) {
   *p = NULL;
-  if (dwconv__cuda_fault_due()) return cudaErrorMemoryAllocation;
+  if (dwconv__cuda_fault_due(DWCONV_FAULT_CUDA_MALLOC)) return cudaErrorMemoryAllocation;
   return cudaMalloc(p, bytes);
 }
 
 cudaError_t dwconv__cuda_malloc_host(void **p, size_t bytes) {
   *p = NULL;
-  if (dwconv__cuda_fault_due()) return cudaErrorMemoryAllocation;
+  if (dwconv__cuda_fault_due(DWCONV_FAULT_CUDA_HOST_ALLOC)) return cudaErrorMemoryAllocation;
   return cudaMallocHost(p, bytes);
 }
 
 cudaError_t dwconv__cuda_stream_create(cudaStream_t *s) {
   *s = NULL;
-  if (dwconv__cuda_fault_due()) return cudaErrorMemoryAllocation;
+  if (dwconv__cuda_fault_due(DWCONV_FAULT_CUDA_MALLOC)) return cudaErrorMemoryAllocation;
   /* Blocking (default-flag) streams: work queued here waits for work the caller queued on the
    * legacy default stream, the usual way device inputs are produced. */
   return cudaStreamCreateWithFlags(s, cudaStreamDefault);
@@ -80,7 +81,7 @@ cudaError_t dwconv__cuda_stream_create(cudaStream_t *s) {
 
 cudaError_t dwconv__cuda_event_create(cudaEvent_t *e) {
   *e = NULL;
-  if (dwconv__cuda_fault_due()) return cudaErrorMemoryAllocation;
+  if (dwconv__cuda_fault_due(DWCONV_FAULT_CUDA_MALLOC)) return cudaErrorMemoryAllocation;
   return cudaEventCreateWithFlags(e, cudaEventDisableTiming);
 }
 

@@ -54,9 +54,11 @@ cudaError_t dwconv__cuda_malloc(void **p, size_t bytes);
 cudaError_t dwconv__cuda_malloc_host(void **p, size_t bytes);
 cudaError_t dwconv__cuda_stream_create(cudaStream_t *s);
 cudaError_t dwconv__cuda_event_create(cudaEvent_t *e);
-/* cufftCreate and cufftMakePlanMany64 ask here first: returns non-zero when the injected
- * fault is due now (they then report CUFFT_ALLOC_FAILED). */
-int dwconv__cuda_fault_due(void);
+/* Every device resource acquisition asks here first: non-zero when a fault is due now, either
+ * from dwconv__cuda_fault_inject (any device resource, in order) or from the per-site
+ * dwconv__fault_inject(site, n) of internal.h. cuFFT plan steps then report
+ * CUFFT_ALLOC_FAILED, the others cudaErrorMemoryAllocation. */
+int dwconv__cuda_fault_due(dwconv_fault_site site);
 
 /* Test hook, like dwconv__fault_inject_alloc for host memory: make the n-th device resource
  * acquisition from now fail (1 = the next one); 0 disables. Returns how many acquisitions were

@@ -9,13 +9,13 @@
 static dwconv_status make_plan(cufftHandle *h, int *have, cufftType type, long long len,
                                long long batch, long long in_ld, long long out_ld, size_t *work,
                                const char *what) {
-  if (dwconv__cuda_fault_due()) return dwconv__cufft_fail(CUFFT_ALLOC_FAILED, what);
+  if (dwconv__cuda_fault_due(DWCONV_FAULT_CUFFT_PLAN)) return dwconv__cufft_fail(CUFFT_ALLOC_FAILED, what);
   cufftResult r = cufftCreate(h);
   if (r != CUFFT_SUCCESS) return dwconv__cufft_fail(r, what);
   *have = 1;
   r = cufftSetAutoAllocation(*h, 0);
   if (r != CUFFT_SUCCESS) return dwconv__cufft_fail(r, what);
-  if (dwconv__cuda_fault_due()) return dwconv__cufft_fail(CUFFT_ALLOC_FAILED, what);
+  if (dwconv__cuda_fault_due(DWCONV_FAULT_CUFFT_PLAN)) return dwconv__cufft_fail(CUFFT_ALLOC_FAILED, what);
   long long n[1] = {len}, inembed[1] = {in_ld}, onembed[1] = {out_ld};
   r = cufftMakePlanMany64(*h, 1, n, inembed, 1, in_ld, onembed, 1, out_ld, type, batch, work);
   if (r != CUFFT_SUCCESS) return dwconv__cufft_fail(r, what);
@@ -33,19 +33,19 @@ dwconv_status dwconv__cuda_fft_plan(dwconv_cuda_state *s) {
   if (st == DWCONV_SUCCESS)
     st = make_plan(&s->c2r, &s->have_c2r, s->f64 ? CUFFT_Z2D : CUFFT_C2R, len, batch, bins,
                    real_ld, &w2, "cuFFT inverse plan (cufftMakePlanMany64)");
+  /* A few bytes even when cuFFT asks for none, so no plan ever runs with a NULL work area;
+   * recorded here so the budget check in create counts exactly what is allocated. */
   s->fft_work_bytes = w1 > w2 ? w1 : w2;
+  if (s->fft_work_bytes < 256) s->fft_work_bytes = 256;
   return st;
 }
 
 /* Allocates the shared workspace (the plans never run concurrently: every use is ordered on
- * one stream or by the compute events) and hands it to both plans. A few bytes are allocated
- * even when cuFFT asks for none, so no plan ever runs with a NULL work area. */
+ * one stream or by the compute events) and hands it to both plans. */
 dwconv_status dwconv__cuda_fft_set_workspace(dwconv_cuda_state *s) {
-  size_t bytes = s->fft_work_bytes < 256 ? 256 : s->fft_work_bytes;
-  cudaError_t e = dwconv__cuda_malloc(&s->fft_work, bytes);
+  cudaError_t e = dwconv__cuda_malloc(&s->fft_work, s->fft_work_bytes);
   if (e != cudaSuccess) return dwconv__cuda_fail(e, "cudaMalloc (cuFFT workspace)");
-  s->fft_work_bytes = bytes;
-  s->device_bytes += bytes;
+  s->device_bytes += s->fft_work_bytes;
   cufftResult r = cufftSetWorkArea(s->r2c, s->fft_work);
   if (r == CUFFT_SUCCESS) r = cufftSetWorkArea(s->c2r, s->fft_work);
   if (r != CUFFT_SUCCESS) return dwconv__cufft_fail(r, "cufftSetWorkArea");

@@ -144,7 +144,7 @@ int main(int argc, char **argv) {
         dwconv_plan_destroy(plan);
         if (mock_live_dev || mock_live_host) { printf("LEAK after fault n=%zu\n", n); fails++; }
         if (n > made) { printf("fault injection algo %d: %zu acquisitions covered\n", algo, made); break; }
-        printf("  n=%zu succeeded (pinned fallback?) workspace=%zu\n", n, info.workspace_bytes);
+        printf("  fault at acquisition %zu: create succeeded (pinned refused: pageable fallback), workspace %zu\n", n, info.workspace_bytes);
       } else {
         if (st != DWCONV_ERROR_OUT_OF_MEMORY) { printf("fault n=%zu gave %d\n", n, st); fails++; }
         if (mock_live_dev || mock_live_host) { printf("LEAK after failed create n=%zu: dev=%zu host=%zu\n", n, mock_live_dev, mock_live_host); fails++; mock_live_dev = mock_live_host = 0; }

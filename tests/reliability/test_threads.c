@@ -1,0 +1,277 @@
+/*
+ * rel_threads: concurrency. Results are compared bitwise with single-threaded runs.
+ *
+ * test_parallel_plans: T pthreads, each with its own plan (different shapes, DIRECT and FFT,
+ *   f32 and f64, plan threads 1 or 2), all executing at once, ITERS times each; every few
+ *   iterations a thread also replaces its kernel and provokes an argument error, checking
+ *   that dwconv_last_error() is its own.
+ * test_create_destroy_race: executor threads as above, while churn threads create / destroy
+ *   FFT plans of more than 8 distinct block lengths (so the process-wide FFTW plan cache
+ *   inserts, shares and evicts entries under the executors) and run one-shot calls.
+ *
+ * DWCONV_REL_PLAN_THREADS=n forces desc.threads = n in every plan (the ThreadSanitizer run
+ * uses 1: libgomp is not instrumented). DWCONV_REL_ITERS scales the iteration count.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_common.h"
+
+typedef struct job {
+  size_t rows, n, p;
+  dwconv_dtype dt;
+  dwconv_mode mode;
+  dwconv_op op;
+  dwconv_algo algo;
+  int threads;
+  int broadcast_b;
+} job;
+
+static const job k_jobs[] = {
+    {4, 1000, 33, DWCONV_FLOAT32, DWCONV_MODE_SAME, DWCONV_OP_CONVOLVE, DWCONV_ALGO_FFT, 1, 0},
+    {3, 777, 15, DWCONV_FLOAT64, DWCONV_MODE_FULL, DWCONV_OP_CORRELATE, DWCONV_ALGO_DIRECT, 2, 0},
+    {2, 4000, 200, DWCONV_FLOAT64, DWCONV_MODE_VALID, DWCONV_OP_CONVOLVE, DWCONV_ALGO_FFT, 2, 1},
+    {8, 300, 7, DWCONV_FLOAT32, DWCONV_MODE_CAUSAL, DWCONV_OP_CONVOLVE, DWCONV_ALGO_DIRECT, 1, 1},
+    {1, 50, 120, DWCONV_FLOAT32, DWCONV_MODE_FULL, DWCONV_OP_CONVOLVE, DWCONV_ALGO_DIRECT, 1, 0},
+    {2, 2500, 65, DWCONV_FLOAT32, DWCONV_MODE_FULL, DWCONV_OP_CORRELATE, DWCONV_ALGO_FFT, 2, 0},
+};
+#define N_JOBS (int)(sizeof k_jobs / sizeof k_jobs[0])
+
+/* One-shot shapes for the churn threads: FFT with many distinct block lengths. */
+#define N_CHURN 12
+
+typedef struct jdata {
+  dwconv_desc d;
+  void *A, *B, *B2, *expect, *expect2; /* expect: kernel B; expect2: kernel B2 */
+  ptrdiff_t ldb;
+  size_t out_len, c_bytes;
+} jdata;
+
+static int plan_threads_override(void) {
+  const char *e = getenv("DWCONV_REL_PLAN_THREADS");
+  return e != NULL ? atoi(e) : -1;
+}
+
+static int iters(int base) {
+  const char *e = getenv("DWCONV_REL_ITERS");
+  double s = e != NULL ? atof(e) : 1.0;
+  int n = (int)(base * s);
+  return n < 1 ? 1 : n;
+}
+
+static void run_single(const jdata *x, const void *B, void *C) {
+  dwconv_desc d = x->d;
+  d.threads = 1;
+  dwconv_status st = dwconv_convolve(&d, x->A, (ptrdiff_t)d.signal_len, B, x->ldb, C, (ptrdiff_t)x->out_len);
+  ck_assert_msg(st == DWCONV_SUCCESS, "single-threaded run failed: %s", dwconv_last_error());
+}
+
+static void make_job(const job *j, uint64_t seed, jdata *x) {
+  x->d = tc_desc(j->rows, j->n, j->p, j->dt, j->mode, j->op, j->algo);
+  int o = plan_threads_override();
+  x->d.threads = o >= 0 ? o : j->threads;
+  x->ldb = j->broadcast_b ? 0 : (ptrdiff_t)j->p;
+  x->out_len = tc_out_len(j->mode, j->n, j->p);
+  x->c_bytes = j->rows * x->out_len * tc_esize(j->dt);
+  x->A = tc_alloc(j->rows * j->n, j->dt);
+  x->B = tc_alloc(j->rows * j->p, j->dt);
+  x->B2 = tc_alloc(j->rows * j->p, j->dt);
+  x->expect = tc_alloc(j->rows * x->out_len, j->dt);
+  x->expect2 = tc_alloc(j->rows * x->out_len, j->dt);
+  tc_rng r;
+  tc_rng_seed(&r, seed);
+  tc_fill_normal(&r, x->A, j->dt, j->rows, j->n, j->n);
+  tc_fill_normal(&r, x->B, j->dt, j->rows, j->p, j->p);
+  tc_fill_normal(&r, x->B2, j->dt, j->rows, j->p, j->p);
+  run_single(x, x->B, x->expect);
+  run_single(x, x->B2, x->expect2);
+}
+
+static void free_job(jdata *x) {
+  free(x->A);
+  free(x->B);
+  free(x->B2);
+  free(x->expect);
+  free(x->expect2);
+}
+
+typedef struct worker {
+  pthread_t tid;
+  jdata *x;
+  int iters;
+  pthread_barrier_t *start;
+  long mismatches, errors, runs;
+  char first[256];
+} worker;
+
+static void note(worker *w, const char *msg) {
+  if (w->first[0] == '\0') snprintf(w->first, sizeof w->first, "%s", msg);
+}
+
+static void *executor(void *arg) {
+  worker *w = (worker *)arg;
+  jdata *x = w->x;
+  void *C = calloc(1, x->c_bytes);
+  dwconv_plan *plan = NULL;
+  pthread_barrier_wait(w->start);
+  if (C == NULL || dwconv_plan_create(&plan, &x->d) != DWCONV_SUCCESS ||
+      dwconv_plan_set_kernel(plan, x->B, x->ldb) != DWCONV_SUCCESS) {
+    w->errors++;
+    note(w, "create / set_kernel failed");
+    dwconv_plan_destroy(plan);
+    free(C);
+    return NULL;
+  }
+  int use_b2 = 0;
+  for (int it = 0; it < w->iters; it++) {
+    if (it % 7 == 6) { /* replace the kernel */
+      use_b2 = !use_b2;
+      if (dwconv_plan_set_kernel(plan, use_b2 ? x->B2 : x->B, x->ldb) != DWCONV_SUCCESS) {
+        w->errors++;
+        note(w, "set_kernel failed");
+      }
+    }
+    if (it % 5 == 4) { /* a per-thread error message */
+      dwconv_status st = dwconv_plan_execute(plan, x->A, 0, C, 0); /* ldc 0 < out_len */
+      if (st != DWCONV_ERROR_INVALID_VALUE || !tc_contains_ci(dwconv_last_error(), "ldc")) {
+        w->errors++;
+        note(w, "bad ldc not reported as this thread's own error");
+      }
+    }
+    memset(C, 0xa5, x->c_bytes);
+    dwconv_status st = dwconv_plan_execute(plan, x->A, (ptrdiff_t)x->d.signal_len, C, (ptrdiff_t)x->out_len);
+    w->runs++;
+    if (st != DWCONV_SUCCESS) {
+      w->errors++;
+      note(w, "execute failed");
+    } else if (memcmp(C, use_b2 ? x->expect2 : x->expect, x->c_bytes) != 0) {
+      w->mismatches++;
+      note(w, "result differs bitwise from the single-threaded run");
+    }
+  }
+  dwconv_plan_destroy(plan);
+  free(C);
+  return NULL;
+}
+
+typedef struct churn {
+  pthread_t tid;
+  jdata *shapes; /* N_CHURN */
+  int iters, offset;
+  pthread_barrier_t *start;
+  long mismatches, errors, runs;
+  char first[256];
+} churn;
+
+static void *churner(void *arg) {
+  churn *w = (churn *)arg;
+  pthread_barrier_wait(w->start);
+  for (int it = 0; it < w->iters; it++) {
+    jdata *x = &w->shapes[(size_t)(it + w->offset) % N_CHURN];
+    void *C = malloc(x->c_bytes);
+    if (C == NULL) continue;
+    dwconv_status st;
+    if (it % 2 == 0) {
+      st = dwconv_convolve(&x->d, x->A, (ptrdiff_t)x->d.signal_len, x->B, x->ldb, C, (ptrdiff_t)x->out_len);
+    } else { /* create, destroy one plan, then run another */
+      dwconv_plan *p1 = NULL, *p2 = NULL;
+      st = dwconv_plan_create(&p1, &x->d);
+      if (st == DWCONV_SUCCESS) st = dwconv_plan_create(&p2, &x->d);
+      dwconv_plan_destroy(p1);
+      if (st == DWCONV_SUCCESS) st = dwconv_plan_set_kernel(p2, x->B, x->ldb);
+      if (st == DWCONV_SUCCESS) st = dwconv_plan_execute(p2, x->A, (ptrdiff_t)x->d.signal_len, C, (ptrdiff_t)x->out_len);
+      dwconv_plan_destroy(p2);
+    }
+    w->runs++;
+    if (st != DWCONV_SUCCESS) {
+      w->errors++;
+      if (w->first[0] == '\0') snprintf(w->first, sizeof w->first, "churn failed: %s", dwconv_last_error());
+    } else if (memcmp(C, x->expect, x->c_bytes) != 0) {
+      w->mismatches++;
+      if (w->first[0] == '\0') snprintf(w->first, sizeof w->first, "churn result differs (shape %d)", (it + w->offset) % N_CHURN);
+    }
+    free(C);
+  }
+  return NULL;
+}
+
+static void make_churn_shapes(jdata *s) {
+  for (int i = 0; i < N_CHURN; i++) {
+    job j = {1 + (size_t)(i % 3), 600 + 250 * (size_t)i, 20 + 23 * (size_t)i,
+             i % 2 ? DWCONV_FLOAT64 : DWCONV_FLOAT32, (dwconv_mode)(i % 4), (dwconv_op)(i / 2 % 2),
+             tc_fft_available(DWCONV_BACKEND_CPU) ? DWCONV_ALGO_FFT : DWCONV_ALGO_DIRECT, 1, i % 3 == 0};
+    make_job(&j, 900 + (uint64_t)i, &s[i]);
+  }
+}
+
+static int run_all(int n_exec, int exec_iters, int n_churn, int churn_iters) {
+  jdata jobs[N_JOBS], shapes[N_CHURN];
+  for (int i = 0; i < N_JOBS; i++) make_job(&k_jobs[i], 100 + (uint64_t)i, &jobs[i]);
+  if (n_churn > 0) make_churn_shapes(shapes);
+  pthread_barrier_t start;
+  pthread_barrier_init(&start, NULL, (unsigned)(n_exec + n_churn));
+  worker *ws = calloc((size_t)n_exec, sizeof *ws);
+  churn *cs = calloc((size_t)(n_churn > 0 ? n_churn : 1), sizeof *cs);
+  ck_assert_ptr_nonnull(ws);
+  ck_assert_ptr_nonnull(cs);
+  for (int i = 0; i < n_exec; i++) {
+    ws[i].x = &jobs[i % N_JOBS];
+    ws[i].iters = exec_iters;
+    ws[i].start = &start;
+    ck_assert_int_eq(pthread_create(&ws[i].tid, NULL, executor, &ws[i]), 0);
+  }
+  for (int i = 0; i < n_churn; i++) {
+    cs[i].shapes = shapes;
+    cs[i].iters = churn_iters;
+    cs[i].offset = 5 * i;
+    cs[i].start = &start;
+    ck_assert_int_eq(pthread_create(&cs[i].tid, NULL, churner, &cs[i]), 0);
+  }
+  long runs = 0, bad = 0;
+  char first[256] = "";
+  for (int i = 0; i < n_exec; i++) {
+    pthread_join(ws[i].tid, NULL);
+    runs += ws[i].runs;
+    bad += ws[i].mismatches + ws[i].errors;
+    if (first[0] == '\0' && ws[i].first[0] != '\0') snprintf(first, sizeof first, "executor %d: %s", i, ws[i].first);
+  }
+  for (int i = 0; i < n_churn; i++) {
+    pthread_join(cs[i].tid, NULL);
+    runs += cs[i].runs;
+    bad += cs[i].mismatches + cs[i].errors;
+    if (first[0] == '\0' && cs[i].first[0] != '\0') snprintf(first, sizeof first, "churn %d: %s", i, cs[i].first);
+  }
+  pthread_barrier_destroy(&start);
+  printf("rel_threads: %d executor threads x %d iterations + %d churn threads x %d: %ld runs compared bitwise, "
+         "%ld bad\n",
+         n_exec, exec_iters, n_churn, churn_iters, runs, bad);
+  fflush(stdout);
+  for (int i = 0; i < N_JOBS; i++) free_job(&jobs[i]);
+  if (n_churn > 0)
+    for (int i = 0; i < N_CHURN; i++) free_job(&shapes[i]);
+  free(ws);
+  free(cs);
+  ck_assert_msg(bad == 0, "%ld bad runs; first: %s", bad, first);
+  return 0;
+}
+
+START_TEST(test_parallel_plans) { run_all(8, iters(250), 0, 0); }
+END_TEST
+
+START_TEST(test_create_destroy_race) { run_all(4, iters(150), 3, iters(250)); }
+END_TEST
+
+static Suite *make_suite(void) {
+  Suite *s = suite_create("rel_threads");
+  TCase *tc = tcase_create("threads");
+  tcase_set_timeout(tc, TC_TIMEOUT_S);
+  tcase_add_test(tc, test_parallel_plans);
+  tcase_add_test(tc, test_create_destroy_race);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(int argc, char **argv) { return tc_main(argc, argv, "rel_threads", make_suite); }
