@@ -20,10 +20,11 @@ typedef struct cost_constants {
   double t_point; /* FFT: per transform point (gather, multiply, scatter) */
 } cost_constants;
 
-/* CPU: AVX-512 direct kernel 81 GFLOP/s (f32) per thread at P = 63 on the development machine
- * (bench/calibrate_fft.c and docs/PERFORMANCE.md); gather/multiply/scatter ~0.6 ns a point. */
-static const cost_constants cpu_f32 = {0.0247, 0.05, 0, 0.6};
-static const cost_constants cpu_f64 = {0.0494, 0.10, 0, 0.9};
+/* CPU: AVX-512 direct kernel 81 GFLOP/s (f32) per thread at P = 63 on the development machine;
+ * gather/multiply/scatter 0.9 ns a transform point, fitted to whole-run times at
+ * M = 256, N = 16384, P = 63..4095 on one pinned thread (docs/PERFORMANCE.md). */
+static const cost_constants cpu_f32 = {0.0247, 0.05, 0, 0.9};
+static const cost_constants cpu_f64 = {0.0494, 0.10, 0, 1.3};
 /* CUDA constants: assumed, not yet measured on a GPU (H100 fp32 peak ~60 TFLOP/s, ~3 TB/s;
  * cuFFT reaches ~50% of bandwidth). Replace with figures from a GPU run. */
 static const cost_constants cuda_f32 = {0.00004, 0.0030, 0.00050, 0.0050};
