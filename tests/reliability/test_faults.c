@@ -19,6 +19,7 @@
  * the other dtype evict everything older: LRU of 8), and the test asserts that the clean
  * counting run reached the site at least once. Counts are printed per case.
  */
+#define _GNU_SOURCE 1 /* pthread_barrier_t, setenv, mmap flags, clock_gettime under -std=c11 */
 #if defined(__GLIBC__) || defined(__linux__)
 #include <malloc.h>
 #endif

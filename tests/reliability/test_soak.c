@@ -8,12 +8,14 @@
  * quarantine holds freed memory); LeakSanitizer checks at exit instead.
  * DWCONV_REL_SOAK_CYCLES overrides the cycle count.
  */
+#define _GNU_SOURCE 1 /* pthread_barrier_t, setenv, mmap flags, clock_gettime under -std=c11 */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "test_common.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -59,8 +61,8 @@ static void make_shapes(shape *s) {
     dwconv_algo algo = !fft || i % 2 == 0 ? DWCONV_ALGO_DIRECT : DWCONV_ALGO_FFT;
     if (i >= 12 && fft) { /* FFT block lengths beyond the cache's idle capacity */
       algo = DWCONV_ALGO_FFT;
-      n = 400 + 37 * (size_t)i;
-      p = 90 + 41 * (size_t)i;
+      p = 150 * (size_t)(i - 11) * (size_t)(i - 11); /* 150, 600, 1350, 2400 */
+      n = 2 * p + 37;
     }
     s[i].d = tc_desc(rows, n, p, dt, (dwconv_mode)(i % 4), (dwconv_op)(i / 4 % 2), algo);
     s[i].d.threads = i % 5 == 0 ? 2 : 1;
@@ -101,6 +103,8 @@ START_TEST(test_soak) {
   /* The shape order is a fixed pseudo-random walk so neighbouring cycles differ. */
   tc_rng r;
   tc_rng_seed(&r, 99);
+  dwconv__fault_inject(DWCONV_FAULT_FFTW_PLAN, 0); /* counts FFTW plan-pair creations */
+  dwconv__fault_inject(DWCONV_FAULT_HOST_ALLOC, 0);
   for (long c = 0; c < cycles; c++) {
     if (c == warm) rss_warm = rss_kb();
     int i = (int)tc_rng_range(&r, 0, N_SHAPES - 1);
@@ -126,6 +130,8 @@ START_TEST(test_soak) {
     }
   }
   long rss_end = rss_kb();
+  size_t fftw_plans = dwconv__fault_inject(DWCONV_FAULT_FFTW_PLAN, 0);
+  size_t host_allocs = dwconv__fault_inject(DWCONV_FAULT_HOST_ALLOC, 0);
   /* distinct FFT block lengths used (more than 8 means the cache evicted and re-planned) */
   size_t ls[N_SHAPES], n_ls = 0;
   for (int i = 0; i < N_SHAPES; i++) {
@@ -145,9 +151,10 @@ START_TEST(test_soak) {
     free(s[i].expect);
   }
   printf("rel_soak: %ld cycles (%ld one-shot, %ld FFT), RSS after %ld warm-up cycles %ld kB, at the end %ld kB "
-         "(growth %ld kB, bound %d kB%s); %zu distinct FFT (dtype, L) pairs\n",
+         "(growth %ld kB, bound %d kB%s); %zu distinct FFT (dtype, L) pairs, %zu FFTW plan-pair creations (cache "
+         "misses), %zu host allocations\n",
          cycles, oneshots, fft_runs, warm, rss_warm, rss_end, rss_end - rss_warm, REL_SOAK_RSS_SLACK_KB,
-         REL_ASAN ? ", not asserted under ASan" : "", n_ls);
+         REL_ASAN ? ", not asserted under ASan" : "", n_ls, fftw_plans, host_allocs);
   fflush(stdout);
   ck_assert_msg(f.count == 0, "%ld failures, first: %s", f.count, f.first);
   if (!REL_ASAN && rss_warm > 0 && rss_end > 0)

@@ -12,6 +12,7 @@
  * DWCONV_REL_PLAN_THREADS=n forces desc.threads = n in every plan (the ThreadSanitizer run
  * uses 1: libgomp is not instrumented). DWCONV_REL_ITERS scales the iteration count.
  */
+#define _GNU_SOURCE 1 /* pthread_barrier_t, setenv, mmap flags, clock_gettime under -std=c11 */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
