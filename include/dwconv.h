@@ -35,6 +35,9 @@ extern "C" {
 #define DWCONV_VERSION_NUMBER \
   (DWCONV_VERSION_MAJOR * 10000 + DWCONV_VERSION_MINOR * 100 + DWCONV_VERSION_PATCH)
 
+/* Largest desc.threads accepted (more is INVALID_VALUE; thread creation would fail first). */
+#define DWCONV_MAX_THREADS 1024
+
 /* Element type of A, B and C (all three share it). */
 typedef enum { DWCONV_FLOAT32 = 0, DWCONV_FLOAT64 = 1 } dwconv_dtype;
 
@@ -86,7 +89,8 @@ typedef struct dwconv_desc {
   dwconv_op op;
   dwconv_backend backend;
   dwconv_algo algo;
-  int threads;                /* CPU threads, 0 = all (omp_get_max_threads(), honours OMP_NUM_THREADS) */
+  int threads;                /* CPU threads, 0 = all (omp_get_max_threads(), honours OMP_NUM_THREADS);
+                                 at most DWCONV_MAX_THREADS */
   size_t device_memory_limit; /* bytes the plan may hold on a GPU, 0 = library default */
 } dwconv_desc;
 

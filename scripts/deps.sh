@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building and testing dwconv needs on Debian/Ubuntu, when run as root;
 # otherwise prints the exact apt-get line and fails. Sourced by run-demo.sh and run-tests.sh.
-# Needs: a C compiler (present), cmake, make, pkg-config, FFTW3 (-dev), Check.
-# Optional: nvcc (CUDA backend is built when found), python3 numpy+scipy (CLI cross-checks).
+# Needs: a C compiler (present), cmake, make, pkg-config, FFTW3 (-dev), Check, clang.
+# clang runs the libFuzzer harnesses. Optional: nvcc (the CUDA backend is built when found),
+# python3 numpy+scipy (CLI cross-checks against scipy).
 set -euo pipefail
 
 dwconv_install_deps() {
-  local want=(cmake make pkg-config libfftw3-dev check)
+  local want=(cmake make pkg-config libfftw3-dev check clang)
   local missing=()
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -80,9 +80,10 @@ static dwconv_status check_desc(const dwconv_desc *d) {
                          (int)d->backend);
   if ((unsigned)d->algo > DWCONV_ALGO_FFT)
     return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "desc.algo %d is not a dwconv_algo", (int)d->algo);
-  if (d->threads < 0)
-    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "desc.threads is %d; use 0 for all cores or a positive count",
-                         d->threads);
+  if (d->threads < 0 || d->threads > DWCONV_MAX_THREADS)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE,
+                         "desc.threads is %d; use 0 for all cores or a count from 1 to %d", d->threads,
+                         DWCONV_MAX_THREADS);
   if (d->rows == 0 || d->signal_len == 0 || d->kernel_len == 0)
     return dwconv__error(DWCONV_ERROR_INVALID_VALUE,
                          "rows, signal_len and kernel_len must all be >= 1 (got %zu, %zu, %zu)",
@@ -148,6 +149,7 @@ dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc) {
 
 #ifdef _OPENMP
   prob.threads = desc->threads > 0 ? desc->threads : omp_get_max_threads();
+  if (prob.threads > DWCONV_MAX_THREADS) prob.threads = DWCONV_MAX_THREADS;
 #else
   prob.threads = 1;
 #endif

@@ -83,9 +83,10 @@ static dwconv_status cpu_create(const dwconv_problem *prob, void **out) {
   s->swap = prob->geom.p > prob->geom.n;
   s->kpad_len = prob->geom.p + 2 * (prob->geom.n - 1); /* P > N: no overflow (N+P-1 fits) */
   dwconv__chunking_init(&s->chunks, &prob->geom, 1, direct_chunk_outs(), 1);
-  /* An edge window holds up to one chunk of outputs plus the P-1 samples they reach over. */
+  /* An edge window holds up to one chunk of outputs plus the P-1 samples they reach over;
+   * with swapped roles scratch holds just one chunk of reversed outputs. */
   size_t elems, bytes, total;
-  if (!dwconv__add_ok(s->chunks.outs_per_chunk, prob->geom.p, &elems) ||
+  if (!dwconv__add_ok(s->chunks.outs_per_chunk, s->swap ? 0 : prob->geom.p, &elems) ||
       !dwconv__mul_ok(elems, prob->elem_size, &bytes) ||
       !dwconv__mul_ok((bytes + 63) & ~(size_t)63, (size_t)prob->threads, &total)) {
     cpu_destroy(s);

@@ -241,29 +241,21 @@ START_TEST(test_big_signal) {
 }
 END_TEST
 
-/* desc.threads far beyond the machine: plan_create accepts any positive count, sizes the
- * per-thread buffers by it and execute passes it to OpenMP, which kills the process (libgomp
- * "Thread creation failed" exit at 40000, SIGSEGV in GOMP_parallel at 100000). The contract
- * is a status, never a crash: SUCCESS (count capped) or an error. Known bug (see
- * docs/RELIABILITY.md, finding 4): runs only with DWCONV_REL_KNOWN_BUGS=1 until fixed. */
+/* desc.threads far beyond the machine must be a status, never a crash (it once reached
+ * OpenMP and killed the process: libgomp "Thread creation failed" at 40000, SIGSEGV at
+ * 100000). Counts above DWCONV_MAX_THREADS are INVALID_VALUE at plan creation. */
 START_TEST(test_thread_count_limit) {
-  const char *e = getenv("DWCONV_REL_KNOWN_BUGS");
-  if (e == NULL || atoi(e) == 0) {
-    printf("rel_limits: threads = 100000 check skipped (known bug; set DWCONV_REL_KNOWN_BUGS=1)\n");
-    return;
-  }
   dwconv_algo algo = _i == 0 ? DWCONV_ALGO_DIRECT : DWCONV_ALGO_FFT;
   if (algo == DWCONV_ALGO_FFT && !tc_fft_available(DWCONV_BACKEND_CPU)) return;
-  const size_t rows = 4, n = 20000, p = 33, len = n + p - 1;
-  dwconv_desc d = tc_desc(rows, n, p, DWCONV_FLOAT32, DWCONV_MODE_FULL, DWCONV_OP_CONVOLVE, algo);
-  d.threads = 100000;
-  void *A = tc_alloc(rows * n, d.dtype), *B = tc_alloc(rows * p, d.dtype), *C = tc_alloc(rows * len, d.dtype);
-  dwconv_status st = tc_run(&d, A, (ptrdiff_t)n, B, (ptrdiff_t)p, C, (ptrdiff_t)len, NULL, 0);
-  ck_assert_msg(st == DWCONV_SUCCESS || st == DWCONV_ERROR_INVALID_VALUE || st == DWCONV_ERROR_OUT_OF_MEMORY,
-                "threads = 100000: %s", dwconv_status_string(st));
-  free(A);
-  free(B);
-  free(C);
+  const int counts[] = {DWCONV_MAX_THREADS + 1, 40000, 100000, 2147483647};
+  for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+    dwconv_desc d = tc_desc(4, 20000, 33, DWCONV_FLOAT32, DWCONV_MODE_FULL, DWCONV_OP_CONVOLVE, algo);
+    d.threads = counts[c];
+    dwconv_plan *plan = (dwconv_plan *)1;
+    dwconv_status st = dwconv_plan_create(&plan, &d);
+    ck_assert_msg(st == DWCONV_ERROR_INVALID_VALUE, "threads = %d: %s", counts[c], dwconv_status_string(st));
+    ck_assert_ptr_null(plan);
+  }
 }
 END_TEST
 
