@@ -64,6 +64,15 @@ static inline int dwconv__add_ok(size_t a, size_t b, size_t *out) {
 
 static inline size_t dwconv__dtype_size(dwconv_dtype t) { return t == DWCONV_FLOAT64 ? 8 : 4; }
 
+/* Work items a CPU thread takes at a time from a dynamic OpenMP loop of n items: about 16
+ * grabs per thread, so a thread slowed by another process is covered by the others, while
+ * tens of thousands of tiny items do not each pay for a grab. Which thread runs an item never
+ * changes its result. */
+static inline int dwconv__omp_grab(ptrdiff_t n, int threads) {
+  ptrdiff_t g = n / ((ptrdiff_t)threads * 16);
+  return g < 1 ? 1 : g > 1 << 20 ? 1 << 20 : (int)g;
+}
+
 /* ---- the problem a backend receives: validated, with AUTO choices resolved ---- */
 typedef struct dwconv_problem {
   dwconv_desc desc;       /* backend and algo are never AUTO here */

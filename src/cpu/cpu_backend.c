@@ -1,9 +1,10 @@
 /* The CPU backend: the table of functions the front end calls, and the direct path's work
  * split. Work is cut into fixed (row, output range) chunks from the shared geometry; the cut
  * depends only on the problem, never on the thread count, so results are bitwise identical
- * for any number of threads. Chunks are handed out dynamically: on a machine where another
- * process holds a core, the free thread takes more chunks instead of waiting at the end for
- * the slowed one (measured: static halves cost 8 ms instead of 0.9 ms at P = 3 then). */
+ * for any number of threads. Chunks are handed out dynamically (dwconv__omp_grab): on a
+ * machine where another process holds a core, the free thread takes more chunks instead of
+ * waiting at the end for the slowed one (measured: static halves cost 8 ms instead of 0.9 ms
+ * at P = 3 then). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,7 +83,8 @@ static dwconv_status cpu_create(const dwconv_problem *prob, void **out) {
   s->impl = dwconv__direct_select();
   s->swap = prob->geom.p > prob->geom.n;
   s->kpad_len = prob->geom.p + 2 * (prob->geom.n - 1); /* P > N: no overflow (N+P-1 fits) */
-  dwconv__chunking_init(&s->chunks, &prob->geom, 1, direct_chunk_outs(), 1);
+  size_t outs = direct_chunk_outs();
+  dwconv__chunking_init(&s->chunks, &prob->geom, outs / prob->geom.out_len + 1, outs, 1);
   /* An edge window holds up to one chunk of outputs plus the P-1 samples they reach over;
    * with swapped roles scratch holds just one chunk of reversed outputs. */
   size_t elems, bytes, total;
@@ -178,14 +180,11 @@ static void direct_chunk_swapped(const cpu_state *s, int tid, const unsigned cha
   }
 }
 
-/* One work chunk: one row, outputs [o0, o1), split into left edge, interior and right edge. */
-static void direct_chunk(const cpu_state *s, int tid, const unsigned char *A, ptrdiff_t lda,
-                         unsigned char *C, ptrdiff_t ldc, size_t idx) {
+/* Outputs [o0, o1) of row m, split into left edge, interior and right edge. */
+static void direct_row(const cpu_state *s, int tid, const unsigned char *A, ptrdiff_t lda,
+                       unsigned char *C, ptrdiff_t ldc, size_t m, size_t o0, size_t o1) {
   const dwconv_geometry *g = &s->prob.geom;
   const size_t es = s->prob.elem_size;
-  dwconv_chunk ch;
-  dwconv__chunk_get(&s->chunks, g, idx, &ch);
-  const size_t m = ch.row_begin, o0 = ch.out_begin, o1 = ch.out_begin + ch.out_count;
   const unsigned char *a = A + (size_t)((ptrdiff_t)m * lda) * es;
   unsigned char *c = C + (size_t)((ptrdiff_t)m * ldc) * es;
   if (s->swap) {
@@ -208,6 +207,16 @@ static void direct_chunk(const cpu_state *s, int tid, const unsigned char *A, pt
   direct_edge(s, tid, a, k, c, i1, o1);
 }
 
+/* One work chunk: a band of rows (short rows are grouped so a chunk is worth a grab) times an
+ * output range. */
+static void direct_chunk(const cpu_state *s, int tid, const unsigned char *A, ptrdiff_t lda,
+                         unsigned char *C, ptrdiff_t ldc, size_t idx) {
+  dwconv_chunk ch;
+  dwconv__chunk_get(&s->chunks, &s->prob.geom, idx, &ch);
+  for (size_t m = ch.row_begin; m < ch.row_begin + ch.row_count; m++)
+    direct_row(s, tid, A, lda, C, ldc, m, ch.out_begin, ch.out_begin + ch.out_count);
+}
+
 static dwconv_status cpu_execute(void *vs, const void *A, ptrdiff_t lda, void *C, ptrdiff_t ldc) {
   cpu_state *s = (cpu_state *)vs;
   if (s->fft != NULL) {
@@ -219,7 +228,9 @@ static dwconv_status cpu_execute(void *vs, const void *A, ptrdiff_t lda, void *C
   const double macs = (double)g->rows * (double)g->out_len * (double)(s->swap ? g->n : g->p);
   const int threads = macs < SERIAL_MACS ? 1 : s->prob.threads;
   (void)threads; /* unused without OpenMP */
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1 && n_chunks > 1)
+  const int grab = dwconv__omp_grab(n_chunks, threads);
+  (void)grab;
+#pragma omp parallel for schedule(dynamic, grab) num_threads(threads) if (threads > 1 && n_chunks > 1)
   for (ptrdiff_t i = 0; i < n_chunks; i++)
     direct_chunk(s, dw_thread_id(), (const unsigned char *)A, lda, (unsigned char *)C, ldc, (size_t)i);
   return DWCONV_SUCCESS;

@@ -58,7 +58,9 @@ static void DW_SFX(set_kernel)(dwconv_cpu_fft *f, const DW_T *B, ptrdiff_t ldb) 
   const DW_T scale = (DW_T)1 / (DW_T)L;
   const int threads = (double)rows * (double)L < SERIAL_POINTS ? 1 : f->threads;
   (void)threads; /* unused without OpenMP */
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1 && rows > 1)
+  const int grab = dwconv__omp_grab(rows, threads);
+  (void)grab;
+#pragma omp parallel for schedule(dynamic, grab) num_threads(threads) if (threads > 1 && rows > 1)
   for (ptrdiff_t r = 0; r < rows; r++) {
     const int tid = dw_thread_id();
     DW_T *re = (DW_T *)DW_SFX(in_buf)(f, tid);
@@ -177,7 +179,9 @@ static void DW_SFX(execute)(dwconv_cpu_fft *f, const DW_T *A, ptrdiff_t lda, DW_
   /* Small runs stay on one thread: waking a team costs more than they do. */
   const int threads = (double)g->rows * (double)bpr * (double)L < SERIAL_POINTS ? 1 : f->threads;
   (void)threads; /* unused without OpenMP */
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1 && units > 1)
+  const int grab = dwconv__omp_grab(units, threads);
+  (void)grab;
+#pragma omp parallel for schedule(dynamic, grab) num_threads(threads) if (threads > 1 && units > 1)
   for (ptrdiff_t u = 0; u < units; u++) {
     const int tid = dw_thread_id();
     const size_t m = (size_t)u / per_row, b = 2 * ((size_t)u % per_row);
