@@ -32,7 +32,6 @@
 struct dwconv_cpu_fft {
   dwconv_problem prob;
   size_t L, nc;          /* transform length; real-transform bins L/2+1 */
-  size_t spec_bins;      /* stored bins per kernel row: nc, or L for the complex pair path */
   int threads;
   struct plan_entry *plans; /* shared FFTW plans from the cache */
   void *r2c, *c2r;       /* real pair: kernel spectra and a row's odd last block */
@@ -171,7 +170,6 @@ dwconv_status dwconv__cpu_fft_create(const dwconv_problem *prob, dwconv_cpu_fft 
   f->prob = *prob;
   f->L = prob->geom.block_len;
   f->nc = f->L / 2 + 1;
-  f->spec_bins = prob->geom.blocks_per_row > 1 ? f->L : f->nc;
   f->threads = prob->threads;
   f->krows = prob->geom.rows;
   if (f->L > (size_t)INT_MAX) {
@@ -184,7 +182,7 @@ dwconv_status dwconv__cpu_fft_create(const dwconv_problem *prob, dwconv_cpu_fft 
   f->out_offset = cplx_bytes;
   ok = ok && dwconv__add_ok(cplx_bytes, cplx_bytes, &f->buf_stride) &&
        dwconv__mul_ok(f->buf_stride, (size_t)f->threads, &total) &&
-       dwconv__mul_ok(f->krows, f->spec_bins * 2 * es, &spec_bytes);
+       dwconv__mul_ok(f->krows, f->nc * 2 * es, &spec_bytes);
   if (!ok) {
     dwconv__free(f);
     return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "FFT workspace size overflows (L = %zu)",
@@ -214,14 +212,14 @@ dwconv_status dwconv__cpu_fft_create(const dwconv_problem *prob, dwconv_cpu_fft 
 
 dwconv_status dwconv__cpu_fft_set_kernel(dwconv_cpu_fft *f, const void *B, ptrdiff_t ldb) {
   size_t krows = ldb == 0 ? 1 : f->prob.geom.rows;
-  size_t bytes = krows * f->spec_bins * 2 * f->prob.elem_size; /* checked at create */
+  size_t bytes = krows * f->nc * 2 * f->prob.elem_size; /* checked at create */
   if (f->spectrum == NULL || f->krows != krows) {
     void *spec = dwconv__malloc(bytes);
     if (spec == NULL)
       return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating the kernel spectrum (%zu bytes)", bytes);
     if (f->spectrum) {
       dwconv__free(f->spectrum);
-      f->bytes -= f->krows * f->spec_bins * 2 * f->prob.elem_size;
+      f->bytes -= f->krows * f->nc * 2 * f->prob.elem_size;
     }
     f->spectrum = spec;
     f->bytes += bytes;

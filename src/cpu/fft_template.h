@@ -47,13 +47,12 @@ static void DW_SFX(plan_free)(void *p1, void *p2) {
   if (p2) DW_X(destroy_plan)((DW_X(plan))p2);
 }
 
-/* Spectrum row r: FFT of b' zero-padded to L, scaled by 1/L; b' = B (convolve) or B reversed
- * (correlate). Bins 0..L/2, or the full circle (K[L-j] = conj K[j]) when the complex pair
- * path uses it, so its multiply is one straight pass. */
+/* Spectrum row r: FFT of b' zero-padded to L, scaled by 1/L, bins 0..L/2 (the rest follow
+ * from K[L-j] = conj K[j]); b' = B (convolve) or B reversed (correlate). */
 static void DW_SFX(set_kernel)(dwconv_cpu_fft *f, const DW_T *B, ptrdiff_t ldb) {
   DW_SFX(cplx) *spec = (DW_SFX(cplx) *)f->spectrum;
   const ptrdiff_t rows = (ptrdiff_t)f->krows;
-  const size_t L = f->L, P = f->prob.geom.p, nc = f->nc, bins = f->spec_bins;
+  const size_t L = f->L, P = f->prob.geom.p, nc = f->nc;
   const int rev = f->prob.desc.op == DWCONV_OP_CORRELATE;
   const DW_T scale = (DW_T)1 / (DW_T)L;
   const int threads = (double)rows * (double)L < SERIAL_POINTS ? 1 : f->threads;
@@ -69,14 +68,10 @@ static void DW_SFX(set_kernel)(dwconv_cpu_fft *f, const DW_T *B, ptrdiff_t ldb) 
     for (size_t j = 0; j < P; j++) re[j] = rev ? b[P - 1 - j] : b[j];
     memset(re + P, 0, (L - P) * sizeof *re);
     DW_X(execute_dft_r2c)((DW_X(plan))f->r2c, re, (DW_X(complex) *)z);
-    DW_SFX(cplx) *k = spec + (size_t)r * bins;
+    DW_SFX(cplx) *k = spec + (size_t)r * nc;
     for (size_t j = 0; j < nc; j++) {
       k[j][0] = z[j][0] * scale;
       k[j][1] = z[j][1] * scale;
-    }
-    for (size_t j = nc; j < bins; j++) {
-      k[j][0] = k[L - j][0];
-      k[j][1] = -k[L - j][1];
     }
   }
 }
@@ -130,13 +125,24 @@ DW_CLONES static void DW_SFX(scatter2)(const dwconv_geometry *g, const DW_SFX(cp
   for (; j < S; j++) c0[j] = src[j][0];
 }
 
-/* w = z * k pointwise over the full circle of L bins. */
+/* w = z * K pointwise over the full circle of L bins, K stored for bins 0..L/2 only (the
+ * kernel is real: K[L-j] = conj K[j]); the upper half walks the stored bins backwards. */
 DW_CLONES static void DW_SFX(mul_full)(size_t L, const DW_SFX(cplx) *z, const DW_SFX(cplx) *k,
                                        DW_SFX(cplx) *w) {
-  for (size_t j = 0; j < L; j++) {
+  const size_t nc = L / 2 + 1;
+  for (size_t j = 0; j < nc; j++) {
     DW_T zr = z[j][0], zi = z[j][1], kr = k[j][0], ki = k[j][1];
     w[j][0] = zr * kr - zi * ki;
     w[j][1] = zr * ki + zi * kr;
+  }
+  const DW_SFX(cplx) *zu = z + nc;
+  DW_SFX(cplx) *wu = w + nc;
+  const size_t nu = L - nc; /* bins nc..L-1 use conj(K[L-nc-q]) for q = 0..nu-1 */
+  for (size_t q = 0; q < nu; q++) {
+    size_t h = nu - q; /* = L - (nc + q), in 1..L/2-1 */
+    DW_T zr = zu[q][0], zi = zu[q][1], kr = k[h][0], ki = -k[h][1];
+    wu[q][0] = zr * kr - zi * ki;
+    wu[q][1] = zr * ki + zi * kr;
   }
 }
 
@@ -175,7 +181,7 @@ static void DW_SFX(execute)(dwconv_cpu_fft *f, const DW_T *A, ptrdiff_t lda, DW_
   const size_t bpr = g->blocks_per_row, L = f->L, per_row = (bpr + 1) / 2;
   const ptrdiff_t units = (ptrdiff_t)(g->rows * per_row);
   const DW_SFX(cplx) *spec = (const DW_SFX(cplx) *)f->spectrum;
-  const size_t spec_stride = f->krows > 1 ? f->spec_bins : 0;
+  const size_t spec_stride = f->krows > 1 ? f->nc : 0;
   /* Small runs stay on one thread: waking a team costs more than they do. */
   const int threads = (double)g->rows * (double)bpr * (double)L < SERIAL_POINTS ? 1 : f->threads;
   (void)threads; /* unused without OpenMP */
