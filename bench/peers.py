@@ -455,7 +455,7 @@ def bench_shape(shape, opt, bench, tmpdir, backends, log0):
             row = dict(name=name)
             rows.append(row)
             try:
-                made = make(A, B, mode, opt.threads)
+                made = make(A, B, mode, opt.peer_threads)
             except Unavailable as e:
                 row["available"] = False
                 row["reason"] = str(e)
@@ -770,6 +770,9 @@ def main():
                     help="the same for the numpy row loop (default 1, --quick 0.3)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(),
                     help="threads for dwconv and the multi-threaded peers (default: all CPUs)")
+    ap.add_argument("--peer-threads", type=int,
+                    help="threads for the multi-threaded peers (default: --threads); 1 = how "
+                         "scipy.signal runs when called plainly (scipy.fft workers default 1)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--verbose", "-v", action="store_true", help="a progress line per implementation")
     ap.add_argument("--json", help="write all results here")
@@ -782,6 +785,7 @@ def main():
     opt.budget = opt.budget or (0.5 if opt.quick else 2.0)
     opt.slow_budget = opt.slow_budget or (0.3 if opt.quick else 1.0)
     opt.bench_threads = opt.threads
+    opt.peer_threads = opt.peer_threads or opt.threads
     bench = find_bench(opt.bench)
     shapes = select_shapes(opt.shapes)
     backends = ([] if opt.no_cpu else ["cpu"]) + (["cuda"] if opt.gpu else [])
