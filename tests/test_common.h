@@ -12,6 +12,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* TC_ASAN is 1 in an AddressSanitizer build (gcc or clang): heap and RSS checks that ASan's
+ * own allocator hides are skipped there, LeakSanitizer covers them instead. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TC_ASAN 1
+#endif
+#endif
+#ifndef TC_ASAN
+#define TC_ASAN 0
+#endif
+
 #include "dwconv.h"
 
 #ifdef DWCONV_TEST_USE_SHIM

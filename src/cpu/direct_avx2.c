@@ -17,20 +17,11 @@
 #define DW_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define DW_SFMA(a, b, c) fmaf(a, b, c)
 #include "direct_template.h"
-#undef DW_FN
-#undef DW_T
-#undef DW_V
-#undef DW_W
-#undef DW_LOAD
-#undef DW_STORE
-#undef DW_SET1
-#undef DW_ZERO
-#undef DW_FMA
-#undef DW_SFMA
 
 #define DW_FN direct_f64_avx2
 #define DW_T double
 #define DW_V __m256d
+#define DW_R 12
 #define DW_W 4
 #define DW_LOAD(p) _mm256_loadu_pd(p)
 #define DW_STORE(p, v) _mm256_storeu_pd(p, v)

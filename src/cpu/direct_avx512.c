@@ -23,22 +23,11 @@
   DW_STEP(0) DW_STEP(1) DW_STEP(2) DW_STEP(3) DW_STEP(4) DW_STEP(5) DW_STEP(6) DW_STEP(7)       \
   DW_STEP(8) DW_STEP(9) DW_STEP(10) DW_STEP(11) DW_STEP(12) DW_STEP(13) DW_STEP(14) DW_STEP(15)
 #include "direct_template.h"
-#undef DW_FN
-#undef DW_T
-#undef DW_V
-#undef DW_W
-#undef DW_LOAD
-#undef DW_STORE
-#undef DW_SET1
-#undef DW_ZERO
-#undef DW_FMA
-#undef DW_SFMA
-#undef DW_ALIGNR
-#undef DW_ALIGN_STEPS
 
 #define DW_FN direct_f64_avx512
 #define DW_T double
 #define DW_V __m512d
+#define DW_R 8
 #define DW_W 8
 #define DW_LOAD(p) _mm512_loadu_pd(p)
 #define DW_STORE(p, v) _mm512_storeu_pd(p, v)

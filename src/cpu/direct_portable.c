@@ -1,14 +1,14 @@
 /* Portable C direct kernels (any CPU), and the run-time choice of variant.
  * The "vector" here is a single scalar, so the same template gives a plain loop that the
- * compiler may still vectorise. Multiply and add stay separate (no contraction is allowed
- * in this file's build flags by writing them as two statements' worth of rounding). */
+ * compiler may still vectorise. This file is compiled with -ffp-contract=off (CMakeLists.txt)
+ * so multiply and add are rounded separately everywhere, whatever -march a packager uses:
+ * every output then gets the same arithmetic wherever a chunk boundary falls. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "direct_kernels.h"
 
-/* Plain multiply-add, each rounded: what a CPU without FMA computes. Written through a
- * volatile-free helper so -ffp-contract cannot fuse it differently in different places. */
+/* Multiply, then add: each rounded, as on a CPU without FMA. */
 static inline float mul_add_f32(float a, float b, float c) {
   float m = a * b;
   return m + c;
@@ -30,20 +30,11 @@ static inline double mul_add_f64(double a, double b, double c) {
 #define DW_FMA(a, b, c) mul_add_f32(a, b, c)
 #define DW_SFMA(a, b, c) mul_add_f32(a, b, c)
 #include "direct_template.h"
-#undef DW_FN
-#undef DW_T
-#undef DW_V
-#undef DW_W
-#undef DW_LOAD
-#undef DW_STORE
-#undef DW_SET1
-#undef DW_ZERO
-#undef DW_FMA
-#undef DW_SFMA
 
 #define DW_FN direct_f64_portable
 #define DW_T double
 #define DW_V double
+#define DW_R 8
 #define DW_W 1
 #define DW_LOAD(p) (*(p))
 #define DW_STORE(p, v) (*(p) = (v))

@@ -5,6 +5,7 @@
  *   DW_FN name, DW_T element type, DW_V vector type, DW_W lanes, DW_R vectors per block,
  *   DW_LOAD(p) unaligned load, DW_STORE(p, v) unaligned store, DW_SET1(s) broadcast,
  *   DW_ZERO() zero vector, DW_FMA(a, b, c) = a * b + c fused, DW_SFMA(a, b, c) scalar fused.
+ * (all #undef-ed again at the end of this file).
  * Optional: DW_ALIGNR(hi, lo, u) = lanes u.. of the concatenation hi:lo, and DW_ALIGN_STEPS =
  *   DW_STEP(0) ... DW_STEP(DW_W - 1) (immediates must be literal).
  *
@@ -58,3 +59,18 @@ static void DW_FN(const DW_T *x, const DW_T *k, size_t p, DW_T *y, size_t count)
     y[i] = acc;
   }
 }
+
+/* Each instantiation defines its own parameters. */
+#undef DW_FN
+#undef DW_T
+#undef DW_V
+#undef DW_W
+#undef DW_R
+#undef DW_LOAD
+#undef DW_STORE
+#undef DW_SET1
+#undef DW_ZERO
+#undef DW_FMA
+#undef DW_SFMA
+#undef DW_ALIGNR
+#undef DW_ALIGN_STEPS

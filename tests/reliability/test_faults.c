@@ -32,17 +32,6 @@
 #include "internal.h"
 #include "test_common.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define REL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define REL_ASAN 1
-#endif
-#endif
-#ifndef REL_ASAN
-#define REL_ASAN 0
-#endif
-
 typedef struct fcase {
   size_t rows, n, p;
   dwconv_dtype dt;
@@ -125,7 +114,7 @@ static void flush_fftw_cache(dwconv_dtype dt) {
 }
 
 static size_t heap_in_use(void) {
-#if !REL_ASAN && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+#if !TC_ASAN && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
   struct mallinfo2 mi = mallinfo2();
   return mi.uordblks + mi.hblkhd;
 #else
@@ -313,7 +302,7 @@ END_TEST
 
 /* The heap accounting used above does see a leak (outside ASan). */
 START_TEST(test_heap_accounting_sees_leaks) {
-  if (REL_ASAN || heap_in_use() == 0) return;
+  if (TC_ASAN || heap_in_use() == 0) return;
   size_t before = heap_in_use();
   void *volatile leak = malloc(200);
   size_t after = heap_in_use();
@@ -336,7 +325,7 @@ static Suite *make_suite(void) {
 }
 
 int main(int argc, char **argv) {
-#if !REL_ASAN && defined(__GLIBC__)
+#if !TC_ASAN && defined(__GLIBC__)
   /* The heap accounting needs glibc's per-thread cache off (mallinfo counts cached chunks as
    * in use): re-run this program once with the tunable set. */
   const char *tun = getenv("GLIBC_TUNABLES");

@@ -18,17 +18,6 @@
 #include "internal.h"
 #include "test_common.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define REL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define REL_ASAN 1
-#endif
-#endif
-#ifndef REL_ASAN
-#define REL_ASAN 0
-#endif
-
 #define REL_SOAK_CYCLES 10000
 #define REL_SOAK_WARMUP 1000
 #define REL_SOAK_RSS_SLACK_KB 1024
@@ -154,10 +143,10 @@ START_TEST(test_soak) {
          "(growth %ld kB, bound %d kB%s); %zu distinct FFT (dtype, L) pairs, %zu FFTW plan-pair creations (cache "
          "misses), %zu host allocations\n",
          cycles, oneshots, fft_runs, warm, rss_warm, rss_end, rss_end - rss_warm, REL_SOAK_RSS_SLACK_KB,
-         REL_ASAN ? ", not asserted under ASan" : "", n_ls, fftw_plans, host_allocs);
+         TC_ASAN ? ", not asserted under ASan" : "", n_ls, fftw_plans, host_allocs);
   fflush(stdout);
   ck_assert_msg(f.count == 0, "%ld failures, first: %s", f.count, f.first);
-  if (!REL_ASAN && rss_warm > 0 && rss_end > 0)
+  if (!TC_ASAN && rss_warm > 0 && rss_end > 0)
     ck_assert_msg(rss_end - rss_warm <= REL_SOAK_RSS_SLACK_KB, "RSS grew by %ld kB over %ld cycles",
                   rss_end - rss_warm, cycles - warm);
 }
