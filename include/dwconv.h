@@ -167,6 +167,20 @@ DWCONV_API const char *dwconv_version_string(void);
 /* Number of usable CUDA devices; 0 in a build without CUDA or on a machine with no GPU/driver. */
 DWCONV_API int dwconv_cuda_device_count(void);
 
+/* One CUDA device, filled by dwconv_cuda_device_info(). */
+typedef struct dwconv_device_info {
+  char name[256];           /* e.g. "NVIDIA H100 80GB HBM3" */
+  int compute_major, compute_minor; /* compute capability, e.g. 9.0 */
+  size_t total_memory;      /* bytes */
+  size_t free_memory;       /* bytes free now */
+  int multiprocessors;
+} dwconv_device_info;
+
+/* Describes CUDA device `device` (0 <= device < dwconv_cuda_device_count()). Returns
+ * INVALID_VALUE for a NULL info or a device out of range, NO_DEVICE in a build without CUDA,
+ * DEVICE when the CUDA runtime fails. The calling thread's current device is left unchanged. */
+DWCONV_API dwconv_status dwconv_cuda_device_info(int device, dwconv_device_info *info);
+
 /* Bit flags of dwconv_build_features(): what this build of the library contains. */
 #define DWCONV_FEATURE_CUDA 1u   /* the CUDA backend (a GPU may still be absent) */
 #define DWCONV_FEATURE_FFTW 2u   /* the CPU FFT path (FFTW3) */

@@ -236,6 +236,37 @@ START_TEST(test_no_device) {
 }
 END_TEST
 
+/* Build features agree with what plans do; dwconv_cuda_device_info's status codes: NULL info
+ * and out-of-range devices are INVALID_VALUE, a CPU-only build NO_DEVICE; real devices report
+ * a name and memory. */
+START_TEST(test_features_and_device_info) {
+  unsigned f = dwconv_build_features();
+  ck_assert_msg((f & ~(DWCONV_FEATURE_CUDA | DWCONV_FEATURE_FFTW | DWCONV_FEATURE_OPENMP)) == 0,
+                "unknown feature bits 0x%x", f);
+  ck_assert_int_eq(!!(f & DWCONV_FEATURE_FFTW), tc_fft_available(DWCONV_BACKEND_CPU));
+  ck_assert_int_eq(!!(f & DWCONV_FEATURE_CUDA), DWCONV_TEST_BUILD_HAS_CUDA);
+  const char *simd = dwconv_cpu_simd();
+  ck_assert_msg(simd != NULL && (strcmp(simd, "avx512") == 0 || strcmp(simd, "avx2") == 0 ||
+                                 strcmp(simd, "portable") == 0), "dwconv_cpu_simd() = %s", simd);
+  dwconv_device_info di;
+  EXPECT_STATUS(dwconv_cuda_device_info(0, NULL), DWCONV_ERROR_INVALID_VALUE, "info");
+  int n = dwconv_cuda_device_count();
+  if (!(f & DWCONV_FEATURE_CUDA)) {
+    EXPECT_STATUS(dwconv_cuda_device_info(0, &di), DWCONV_ERROR_NO_DEVICE, "CUDA");
+    return;
+  }
+  EXPECT_STATUS(dwconv_cuda_device_info(-1, &di), DWCONV_ERROR_INVALID_VALUE, "range");
+  EXPECT_STATUS(dwconv_cuda_device_info(n, &di), DWCONV_ERROR_INVALID_VALUE, "range");
+  for (int i = 0; i < n; i++) {
+    ck_assert_int_eq(dwconv_cuda_device_info(i, &di), DWCONV_SUCCESS);
+    ck_assert_msg(di.name[0] != '\0' && di.total_memory > 0 && di.free_memory <= di.total_memory &&
+                      di.compute_major >= 7 && di.multiprocessors > 0,
+                  "device %d: '%s' %zu/%zu bytes, cc %d.%d", i, di.name, di.free_memory, di.total_memory,
+                  di.compute_major, di.compute_minor);
+  }
+}
+END_TEST
+
 /* set_kernel errors: NULL plan / B, negative ldb, 0 < ldb < P, ldb extent overflow. The plan
  * stays usable and KERNEL_NOT_SET persists until a successful set_kernel. */
 START_TEST(test_set_kernel_errors) {
@@ -514,6 +545,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_create_invalid);
   tcase_add_test(tc, test_create_overflow);
   tcase_add_test(tc, test_no_device);
+  tcase_add_test(tc, test_features_and_device_info);
   tcase_add_test(tc, test_set_kernel_errors);
   tcase_add_test(tc, test_execute_errors);
   tcase_add_test(tc, test_overlap);

@@ -62,6 +62,15 @@ int cmd_info(int argc, char **argv) {
     printf("CUDA:         not built (configure with -DDWCONV_WITH_CUDA=ON)\n");
   } else if (ndev > 0) {
     printf("CUDA:         yes, %d device%s\n", ndev, ndev == 1 ? "" : "s");
+    for (int i = 0; i < ndev; i++) {
+      dwconv_device_info di;
+      if (dwconv_cuda_device_info(i, &di) == DWCONV_SUCCESS)
+        printf("  GPU %d:      %s, compute %d.%d, %d SMs, %.1f GiB (%.1f GiB free)\n", i, di.name,
+               di.compute_major, di.compute_minor, di.multiprocessors,
+               (double)di.total_memory / 1073741824.0, (double)di.free_memory / 1073741824.0);
+      else
+        printf("  GPU %d:      (%s)\n", i, dwconv_last_error());
+    }
   } else {
     dwconv_desc d = dwconv_desc_make(1, 16, 4, DWCONV_FLOAT32);
     d.backend = DWCONV_BACKEND_CUDA;

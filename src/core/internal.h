@@ -105,6 +105,8 @@ extern const dwconv_backend_ops dwconv__cuda_ops;
 const char *dwconv__cpu_simd_name(void);
 /* Usable CUDA devices (0 without CUDA, driver or GPU); never fails. */
 int dwconv__cuda_device_count(void);
+/* Fills *info for a device index already checked against the count (cuda_device.c). */
+dwconv_status dwconv__cuda_device_info(int device, dwconv_device_info *info);
 
 /* ---- cost model (cost_model.c) ---- */
 

@@ -43,6 +43,21 @@ int dwconv__cuda_device_count(void) { return 0; }
 
 int dwconv_cuda_device_count(void) { return dwconv__cuda_device_count(); }
 
+dwconv_status dwconv_cuda_device_info(int device, dwconv_device_info *info) {
+  dwconv__clear_error();
+  if (info == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "info is NULL");
+#ifdef DWCONV_HAVE_CUDA
+  int n = dwconv__cuda_device_count();
+  if (device < 0 || device >= n)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "device %d out of range (%d usable CUDA devices)",
+                         device, n);
+  return dwconv__cuda_device_info(device, info);
+#else
+  (void)device;
+  return dwconv__error(DWCONV_ERROR_NO_DEVICE, "this dwconv was built without CUDA");
+#endif
+}
+
 unsigned dwconv_build_features(void) {
   unsigned f = 0;
 #ifdef DWCONV_HAVE_CUDA

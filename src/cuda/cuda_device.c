@@ -1,5 +1,7 @@
-/* How many CUDA devices this process can use. */
+/* How many CUDA devices this process can use, and what they are. */
 #include <cuda_runtime_api.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -17,4 +19,29 @@ int dwconv__cuda_device_count(void) {
     return 0;
   }
   return n > 0 ? n : 0;
+}
+
+/* Name, compute capability and memory of one device. Free memory needs a context on that
+ * device, so the current device is switched for the query and restored afterwards. */
+dwconv_status dwconv__cuda_device_info(int device, dwconv_device_info *info) {
+  struct cudaDeviceProp prop;
+  cudaError_t e = cudaGetDeviceProperties(&prop, device);
+  if (e != cudaSuccess)
+    return dwconv__error(DWCONV_ERROR_DEVICE, "cudaGetDeviceProperties(%d): %s", device, cudaGetErrorString(e));
+  memset(info, 0, sizeof *info);
+  snprintf(info->name, sizeof info->name, "%s", prop.name);
+  info->compute_major = prop.major;
+  info->compute_minor = prop.minor;
+  info->total_memory = prop.totalGlobalMem;
+  info->multiprocessors = prop.multiProcessorCount;
+  int prev = 0;
+  e = cudaGetDevice(&prev);
+  if (e == cudaSuccess && prev != device) e = cudaSetDevice(device);
+  size_t free_b = 0, total_b = 0;
+  if (e == cudaSuccess) e = cudaMemGetInfo(&free_b, &total_b);
+  if (prev != device) (void)cudaSetDevice(prev);
+  if (e != cudaSuccess)
+    return dwconv__error(DWCONV_ERROR_DEVICE, "cudaMemGetInfo on device %d: %s", device, cudaGetErrorString(e));
+  info->free_memory = free_b;
+  return DWCONV_SUCCESS;
 }
