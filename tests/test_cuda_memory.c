@@ -1,0 +1,152 @@
+/* CUDA-only paths that the shared reference tests cannot reach, each compared with the CPU
+ * backend on the same data (direct: within the float tolerance; the CPU result is itself
+ * checked against the long-double reference by test_correctness):
+ *   - device pointers for A and C, used in place (cudaMalloc'd), on the plan's own streams;
+ *   - the same queued on a user stream (dwconv_plan_set_stream), synchronised by the test;
+ *   - host data with pinned staging refused (DWCONV_CUDA_NO_PINNED=1: pageable fallback);
+ *   - host data with a device_memory_limit far below the data size (streamed in chunks);
+ *   - set_stream on a CPU plan is NOT_SUPPORTED.
+ * Built only when CUDA is; `test_cuda_memory cuda` exits 77 (skipped) without a GPU. */
+#define _POSIX_C_SOURCE 200809L
+#include <cuda_runtime_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_common.h"
+
+/* Rows x N, P per case: long rows, many rows, P > N. */
+static const size_t k_cases[][3] = {{64, 20000, 31}, {3000, 257, 9}, {16, 300, 1000}, {5, 4099, 129}};
+#define N_CASES (sizeof k_cases / sizeof k_cases[0])
+
+/* CPU result of d on A, B into a fresh buffer (asserts success). */
+static void *cpu_result(dwconv_desc d, const void *A, const void *B, size_t len) {
+  d.backend = DWCONV_BACKEND_CPU;
+  d.threads = 0;
+  void *C = tc_alloc(d.rows * len, d.dtype);
+  char err[256];
+  dwconv_status st = tc_run(&d, A, (ptrdiff_t)d.signal_len, B, (ptrdiff_t)d.kernel_len, C, (ptrdiff_t)len,
+                            err, sizeof err);
+  ck_assert_msg(st == DWCONV_SUCCESS, "CPU run: %s (%s)", dwconv_status_string(st), err);
+  return C;
+}
+
+/* Largest per-row relative difference of C against the CPU result, scaled like the
+ * reference comparison (the CPU result stands in for the reference). */
+static double diff_to_cpu(const void *C, const void *Ccpu, dwconv_dtype dt, size_t rows, size_t len) {
+  long double *ref = (long double *)malloc(2 * rows * len * sizeof *ref);
+  ck_assert_ptr_nonnull(ref);
+  for (size_t i = 0; i < rows * len; i++) {
+    ref[i] = tc_get(Ccpu, dt, i);
+    ref[rows * len + i] = ref[i] * ref[i];
+  }
+  double e = tc_max_row_err(C, (ptrdiff_t)len, dt, ref, rows, len);
+  free(ref);
+  return e;
+}
+
+#define CUDA_OK(call)                                                                      \
+  do {                                                                                     \
+    cudaError_t e_ = (call);                                                               \
+    ck_assert_msg(e_ == cudaSuccess, "%s: %s", #call, cudaGetErrorString(e_));             \
+  } while (0)
+
+/* Device-resident A and C, with and without a user stream, for both algorithms and dtypes. */
+START_TEST(test_device_pointers) {
+  const size_t rows = k_cases[_i][0], n = k_cases[_i][1], p = k_cases[_i][2];
+  for (int di = 0; di < 2; di++)
+    for (int ai = 0; ai < 2; ai++)
+      for (int use_stream = 0; use_stream < 2; use_stream++) {
+        dwconv_dtype dt = di ? DWCONV_FLOAT64 : DWCONV_FLOAT32;
+        dwconv_algo algo = ai ? DWCONV_ALGO_FFT : DWCONV_ALGO_DIRECT;
+        dwconv_desc d = tc_desc(rows, n, p, dt, DWCONV_MODE_SAME, DWCONV_OP_CONVOLVE, algo);
+        size_t len = n, es = tc_esize(dt);
+        void *A = tc_alloc(rows * n, dt), *B = tc_alloc(rows * p, dt), *C = tc_alloc(rows * len, dt);
+        tc_rng r;
+        tc_rng_seed(&r, 900 + (uint64_t)_i);
+        tc_fill_normal(&r, A, dt, rows, n, n);
+        tc_fill_normal(&r, B, dt, rows, p, p);
+        void *Ccpu = cpu_result(d, A, B, len);
+        void *dA = NULL, *dC = NULL;
+        CUDA_OK(cudaMalloc(&dA, rows * n * es));
+        CUDA_OK(cudaMalloc(&dC, rows * len * es));
+        CUDA_OK(cudaMemcpy(dA, A, rows * n * es, cudaMemcpyHostToDevice));
+        CUDA_OK(cudaMemset(dC, 0xEE, rows * len * es));
+        cudaStream_t s = NULL;
+        if (use_stream) CUDA_OK(cudaStreamCreate(&s));
+        dwconv_plan *plan = NULL;
+        ck_assert_int_eq(dwconv_plan_create(&plan, &d), DWCONV_SUCCESS);
+        if (use_stream) ck_assert_int_eq(dwconv_plan_set_stream(plan, (void *)s), DWCONV_SUCCESS);
+        ck_assert_int_eq(dwconv_plan_set_kernel(plan, B, (ptrdiff_t)p), DWCONV_SUCCESS);
+        dwconv_status st = dwconv_plan_execute(plan, dA, (ptrdiff_t)n, dC, (ptrdiff_t)len);
+        ck_assert_msg(st == DWCONV_SUCCESS, "execute on device pointers: %s (%s)", dwconv_status_string(st),
+                      dwconv_last_error());
+        if (use_stream) CUDA_OK(cudaStreamSynchronize(s));
+        CUDA_OK(cudaMemcpy(C, dC, rows * len * es, cudaMemcpyDeviceToHost));
+        double e = diff_to_cpu(C, Ccpu, dt, rows, len);
+        ck_assert_msg(e <= tc_tol(dt), "rows %zu N %zu P %zu %s %s stream %d: rel diff to CPU %.3g", rows, n, p,
+                      tc_dtype_name(dt), tc_algo_name(algo), use_stream, e);
+        dwconv_plan_destroy(plan);
+        if (use_stream) CUDA_OK(cudaStreamDestroy(s));
+        CUDA_OK(cudaFree(dA));
+        CUDA_OK(cudaFree(dC));
+        free(A); free(B); free(C); free(Ccpu);
+      }
+}
+END_TEST
+
+/* Host data through pageable copies (pinned refused) and through a memory limit far below the
+ * data, so it streams in many chunks; results match the CPU and the unconstrained run. */
+START_TEST(test_host_streaming) {
+  const size_t rows = k_cases[_i][0], n = k_cases[_i][1], p = k_cases[_i][2];
+  for (int ai = 0; ai < 2; ai++)
+    for (int variant = 0; variant < 2; variant++) {
+      dwconv_dtype dt = DWCONV_FLOAT32;
+      dwconv_algo algo = ai ? DWCONV_ALGO_FFT : DWCONV_ALGO_DIRECT;
+      dwconv_desc d = tc_desc(rows, n, p, dt, DWCONV_MODE_FULL, DWCONV_OP_CORRELATE, algo);
+      size_t len = n + p - 1, es = tc_esize(dt);
+      void *A = tc_alloc(rows * n, dt), *B = tc_alloc(rows * p, dt), *C = tc_alloc(rows * len, dt);
+      tc_rng r;
+      tc_rng_seed(&r, 950 + (uint64_t)_i);
+      tc_fill_normal(&r, A, dt, rows, n, n);
+      tc_fill_normal(&r, B, dt, rows, p, p);
+      void *Ccpu = cpu_result(d, A, B, len);
+      if (variant == 0) setenv("DWCONV_CUDA_NO_PINNED", "1", 1);
+      else d.device_memory_limit = (rows * (n + len) * es) / 8 + ((size_t)4 << 20);
+      memset(C, 0xEE, rows * len * es);
+      char err[256];
+      dwconv_status st = tc_run(&d, A, (ptrdiff_t)n, B, (ptrdiff_t)p, C, (ptrdiff_t)len, err, sizeof err);
+      unsetenv("DWCONV_CUDA_NO_PINNED");
+      ck_assert_msg(st == DWCONV_SUCCESS, "%s: %s (%s)", variant ? "memory limit" : "no pinned",
+                    dwconv_status_string(st), err);
+      double e = diff_to_cpu(C, Ccpu, dt, rows, len);
+      ck_assert_msg(e <= tc_tol(dt), "rows %zu N %zu P %zu %s %s: rel diff to CPU %.3g", rows, n, p,
+                    tc_algo_name(algo), variant ? "memory limit" : "no pinned", e);
+      free(A); free(B); free(C); free(Ccpu);
+    }
+}
+END_TEST
+
+/* CPU plans do not take a stream. */
+START_TEST(test_cpu_plan_stream) {
+  dwconv_desc d = dwconv_desc_make(2, 16, 3, DWCONV_FLOAT32);
+  d.backend = DWCONV_BACKEND_CPU;
+  dwconv_plan *plan = NULL;
+  ck_assert_int_eq(dwconv_plan_create(&plan, &d), DWCONV_SUCCESS);
+  ck_assert_int_eq(dwconv_plan_set_stream(plan, NULL), DWCONV_ERROR_NOT_SUPPORTED);
+  dwconv_plan_destroy(plan);
+}
+END_TEST
+
+static Suite *make_suite(void) {
+  Suite *s = suite_create("cuda_memory");
+  TCase *tc = tcase_create("cuda_memory");
+  tcase_set_timeout(tc, 1800);
+  tcase_add_loop_test(tc, test_device_pointers, 0, (int)N_CASES);
+  tcase_add_loop_test(tc, test_host_streaming, 0, (int)N_CASES);
+  tcase_add_test(tc, test_cpu_plan_stream);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(int argc, char **argv) { return tc_main(argc, argv, "test_cuda_memory", make_suite); }
