@@ -3,7 +3,9 @@
 #   1. build (with CUDA when nvcc is found: GPU tests are then reported as skipped on machines
 #      without a GPU) and run every ctest entry;
 #   2. the same CPU suite again under ASan + UBSan (scripts/ci-sanitize.sh);
-#   3. short fixed-time libFuzzer runs of the API and the .npy reader (scripts/ci-fuzz.sh).
+#   3. the CUDA backend's host logic and kernel bodies on the CPU against a mock CUDA runtime,
+#      ASan + UBSan, every device resource acquisition failed in turn (src/cuda/hosttest);
+#   4. short fixed-time libFuzzer runs of the API and the .npy reader (scripts/ci-fuzz.sh).
 # DWCONV_QUICK=1 stops after step 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +18,13 @@ ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" --timeout 1500
 echo "dwconv: main suite finished in $(( $(date +%s) - start )) s"
 if [ "${DWCONV_QUICK:-0}" != 1 ]; then
   bash scripts/ci-sanitize.sh
+  cuda_inc="${CUDA_HOME:-/usr/local/cuda}/include/cuda_runtime_api.h"
+  if command -v g++ >/dev/null && [ -f "$cuda_inc" ]; then
+    echo "dwconv: CUDA backend host test (mock runtime, ASan + UBSan)"
+    bash src/cuda/hosttest/run.sh 150
+  else
+    echo "dwconv: CUDA backend host test SKIPPED (needs g++ and the CUDA headers)"
+  fi
   DWCONV_FUZZ_SECONDS="${DWCONV_FUZZ_SECONDS:-45}" bash scripts/ci-fuzz.sh
 fi
 echo "dwconv: all tests finished in $(( $(date +%s) - start )) s"

@@ -81,6 +81,14 @@ cudaError_t cudaSetDevice(int d) { return cudaSuccess; }
 cudaError_t cudaGetDeviceCount(int *n) { *n = 1; return cudaSuccess; }
 size_t mock_free_mem = (size_t)1 << 30; /* cudaMemGetInfo: the default budget is half */
 cudaError_t cudaMemGetInfo(size_t *f, size_t *t) { *f = mock_free_mem; *t = mock_free_mem * 2; return cudaSuccess; }
+cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *p, int dev) {
+  memset(p, 0, sizeof *p);
+  snprintf(p->name, sizeof p->name, "mock device %d", dev);
+  p->major = 9;
+  p->multiProcessorCount = 132;
+  p->totalGlobalMem = mock_free_mem * 2;
+  return cudaSuccess;
+}
 cudaError_t cudaDeviceGetAttribute(int *v, enum cudaDeviceAttr a, int dev) {
   *v = a == cudaDevAttrMaxPitch ? (int)mock_max_pitch : 0; return cudaSuccess;
 }
