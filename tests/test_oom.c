@@ -182,6 +182,48 @@ START_TEST(test_oom_oneshot) {
 }
 END_TEST
 
+/* Device resources (CUDA backend only; the CPU run checks the sites are never reached):
+ * the k-th cudaMalloc / cudaMallocHost / cuFFT plan step fails, k = 1, 2, ... until a run
+ * reaches none. A refused pinned buffer falls back to pageable copies, so that site may
+ * succeed; the others must return exactly OUT_OF_MEMORY. Each failure is followed by a fresh
+ * run that must be right. */
+static const dwconv_fault_site k_dev_sites[] = {DWCONV_FAULT_CUDA_MALLOC, DWCONV_FAULT_CUDA_HOST_ALLOC,
+                                                DWCONV_FAULT_CUFFT_PLAN};
+START_TEST(test_oom_device_sites) {
+  const oom_case *c = &k_cases[_i % N_CASES];
+  dwconv_fault_site site = k_dev_sites[_i / N_CASES];
+  if (c->algo == DWCONV_ALGO_FFT && !tc_fft_available(tc_backend)) return;
+  oom_data x;
+  make_data(c, &x);
+  size_t k, failures = 0;
+  for (k = 1; k < 10000; k++) {
+    dwconv__fault_inject(site, k);
+    dwconv_plan *plan = NULL;
+    dwconv_status st = dwconv_plan_create(&plan, &x.d);
+    if (st == DWCONV_SUCCESS) st = dwconv_plan_set_kernel(plan, x.B, x.ldb);
+    if (st == DWCONV_SUCCESS) st = dwconv_plan_execute(plan, x.A, (ptrdiff_t)c->n, x.C, (ptrdiff_t)x.len);
+    size_t made = dwconv__fault_inject(site, 0);
+    dwconv_plan_destroy(plan);
+    if (st != DWCONV_SUCCESS) {
+      expect_oom(st, "device resource", k);
+      failures++;
+      library_still_works(&x, k);
+      continue;
+    }
+    double e = tc_max_row_err(x.C, (ptrdiff_t)x.len, c->dt, x.ref, c->rows, x.len);
+    ck_assert_msg(e <= tc_tol(c->dt), "site %d fault %zu absorbed but rel err %.3g", (int)site, k, e);
+    if (made < k) break; /* the armed call was never reached: every call at this site covered */
+  }
+  if (tc_backend != DWCONV_BACKEND_CUDA)
+    ck_assert_msg(k == 1 && failures == 0, "CPU run reached CUDA fault site %d", (int)site);
+  else if (site != DWCONV_FAULT_CUDA_HOST_ALLOC)
+    ck_assert_msg(failures >= 1, "site %d: no fault was ever reported (k reached %zu)", (int)site, k);
+  fprintf(stderr, "test_oom device site %d case %d: %zu calls covered, %zu failures\n", (int)site,
+          _i % N_CASES, k - 1, failures);
+  free_data(&x);
+}
+END_TEST
+
 /* The hook itself: counts allocations and fails exactly the armed one. */
 START_TEST(test_fault_hook) {
   dwconv__fault_inject_alloc(0);
@@ -212,6 +254,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_fault_hook);
   tcase_add_loop_test(tc, test_oom_plan_path, 0, N_CASES);
   tcase_add_loop_test(tc, test_oom_oneshot, 0, N_CASES);
+  tcase_add_loop_test(tc, test_oom_device_sites, 0, N_CASES * 3);
   suite_add_tcase(s, tc);
   return s;
 }
