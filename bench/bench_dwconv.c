@@ -304,6 +304,14 @@ static void json_stats(FILE *f, const char *name, const stats *s, int last) {
   fprintf(f, "]}%s\n", last ? "" : ",");
 }
 
+/* Thread t's share [*lo, *hi) of n bytes split among nt threads (the last takes the rest);
+ * the same split for first touch and for the timed copies, so each thread copies the pages
+ * it touched. */
+static void thread_slice(size_t n, int t, int nt, size_t *lo, size_t *hi) {
+  *lo = n / (size_t)nt * (size_t)t;
+  *hi = t == nt - 1 ? n : n / (size_t)nt * (size_t)(t + 1);
+}
+
 /* ---------- memcpy bandwidth ---------- */
 
 static int run_memcpy(const opts *o) {
@@ -322,7 +330,8 @@ static int run_memcpy(const opts *o) {
   {
     int t = 0, nt = 1;
 #endif
-    size_t lo = bytes / (size_t)nt * (size_t)t, hi = t == nt - 1 ? bytes : bytes / (size_t)nt * (size_t)(t + 1);
+    size_t lo, hi;
+    thread_slice(bytes, t, nt, &lo, &hi);
     memset(src + lo, 1, hi - lo);
     memset(dst + lo, 0, hi - lo);
   }
@@ -340,7 +349,8 @@ static int run_memcpy(const opts *o) {
     {
       int t = 0, nt = 1;
 #endif
-      size_t lo = bytes / (size_t)nt * (size_t)t, hi = t == nt - 1 ? bytes : bytes / (size_t)nt * (size_t)(t + 1);
+      size_t lo, hi;
+      thread_slice(bytes, t, nt, &lo, &hi);
       memcpy(dst + lo, src + lo, hi - lo);
     }
     double dt = now_s() - t0;
