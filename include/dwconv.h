@@ -15,7 +15,10 @@
  *   dwconv_plan_destroy(plan);
  *
  * Thread safety: distinct plans may be used from distinct threads at once. One plan must not
- * be used by two threads at the same time. dwconv_last_error() is per thread.
+ * be used by two threads at the same time. dwconv_last_error() is per thread. dwconv creates
+ * and destroys FFTW plans (in dwconv_plan_create / dwconv_plan_destroy) under its own lock; an
+ * application that also plans with FFTW must not do so while another thread is in those two
+ * calls.
  */
 #ifndef DWCONV_H
 #define DWCONV_H
@@ -101,7 +104,7 @@ typedef struct dwconv_plan_info {
   size_t output_len;      /* samples per output row */
   size_t block_len;       /* FFT: overlap-save transform length L; DIRECT: 0 */
   size_t block_step;      /* FFT: new output samples per block, L - P + 1; DIRECT: 0 */
-  int threads;            /* CPU threads used (CUDA: host threads, 1) */
+  int threads;            /* CPU threads at most (small runs use one); CUDA: 1 */
   size_t workspace_bytes; /* memory the plan holds (host + device), kernel included */
   const char *simd;       /* CPU direct plans: kernel variant "avx512", "avx2" or "portable";
                              CPU FFT plans: "fftw"; CUDA plans: "cuda" */
@@ -157,8 +160,8 @@ DWCONV_API dwconv_status dwconv_convolve(const dwconv_desc *desc, const void *A,
  * Never NULL, also for values out of range. */
 DWCONV_API const char *dwconv_status_string(dwconv_status status);
 
-/* This thread's detail message for its last failed dwconv call ("" when none has failed).
- * Valid until this thread's next dwconv call. */
+/* The detail message of this thread's most recent dwconv call: why it failed, or "" if it
+ * succeeded. Valid until this thread's next dwconv call. */
 DWCONV_API const char *dwconv_last_error(void);
 
 /* Run-time library version, "MAJOR.MINOR.PATCH". */

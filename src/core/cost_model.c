@@ -8,6 +8,7 @@
  *                   with blocks = ceil(out_len / (L - P + 1)).
  * Constants are per backend and dtype, in nanoseconds (CPU: one thread; only ratios matter for
  * the choice). docs/PERFORMANCE.md records how they were measured. */
+#include <limits.h>
 #include <math.h>
 
 #include "cpu_fft_table.h"
@@ -61,11 +62,18 @@ static double fft_row_cost(const dwconv_problem *prob, const cost_constants *k, 
   return pairs * t_cplx + odd * t_real + blocks * (double)L * k->t_point;
 }
 
-/* Is L a candidate block length for this backend? CPU: 2^a * {1, 3, 5} (the measured table's
- * shapes); CUDA: any even 7-smooth length. */
+/* Is L a candidate block length for this backend? CPU: the measured table's lengths, and
+ * 2^a * {1, 3, 5} above it, within FFTW's int; CUDA: any even 7-smooth length. */
 static int candidate(const dwconv_problem *prob, size_t L) {
   if (L % 2 != 0) return 0;
   if (prob->desc.backend == DWCONV_BACKEND_CUDA) return 1;
+  if (L > (size_t)INT_MAX) return 0; /* FFTW takes int lengths */
+  /* Inside the measured range only measured lengths; beyond it 2^a * {1, 3, 5}. */
+  if ((double)L <= cpu_fft_table[CPU_TABLE_LEN - 1].L) {
+    for (size_t i = 0; i < CPU_TABLE_LEN; i++)
+      if (cpu_fft_table[i].L == (double)L) return 1;
+    return 0;
+  }
   size_t m = L;
   while (m % 2 == 0) m /= 2;
   return m == 1 || m == 3 || m == 5;

@@ -38,6 +38,19 @@ static inline ptrdiff_t dwconv__window_start(const dwconv_geometry *g, size_t i)
   return (ptrdiff_t)(g->full_offset + i) - (ptrdiff_t)(g->p - 1);
 }
 
+/* The part of a window of len samples starting at sample start (may be negative) that lies
+ * inside a row of n samples: window slots [*lo, *hi) hold samples start + *lo ..
+ * start + *hi - 1, all other slots are zeros. 0 <= *lo <= *hi <= len. */
+static inline void dwconv__window_clip(ptrdiff_t start, ptrdiff_t len, ptrdiff_t n, ptrdiff_t *lo,
+                                       ptrdiff_t *hi) {
+  ptrdiff_t a = start < 0 ? -start : 0;
+  ptrdiff_t b = n - start < len ? n - start : len;
+  if (a > len) a = len;
+  if (b < a) b = a;
+  *lo = a;
+  *hi = b;
+}
+
 /* First input sample of overlap-save block b (may be negative: zeros before A). */
 static inline ptrdiff_t dwconv__os_segment_start(const dwconv_geometry *g, size_t b) {
   return dwconv__window_start(g, b * g->block_step);

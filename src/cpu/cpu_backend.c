@@ -112,8 +112,8 @@ static dwconv_status cpu_set_kernel(void *vs, const void *B, ptrdiff_t ldb) {
   const size_t krows = ldb == 0 ? 1 : s->prob.geom.rows;
   const size_t row_elems = s->swap ? s->kpad_len : P;
   void **dst = s->swap ? &s->kpad : &s->taps;
-  size_t bytes;
-  if (!dwconv__mul_ok(krows * row_elems, es, &bytes))
+  size_t elems, bytes;
+  if (!dwconv__mul_ok(krows, row_elems, &elems) || !dwconv__mul_ok(elems, es, &bytes))
     return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "kernel storage overflows");
   if (*dst == NULL || s->krows != krows) {
     void *t = dwconv__malloc(bytes);
@@ -147,12 +147,11 @@ static void direct_edge(const cpu_state *s, int tid, const unsigned char *a, con
   unsigned char *w = s->scratch + (size_t)tid * s->scratch_stride;
   ptrdiff_t start = dwconv__window_start(g, lo);
   ptrdiff_t len = (ptrdiff_t)(hi - lo + g->p - 1);
-  ptrdiff_t in_lo = start < 0 ? -start : 0;            /* window slots holding A */
-  ptrdiff_t in_hi = n - start < len ? n - start : len;
-  if (in_hi < in_lo) in_hi = in_lo;
-  if (in_lo > len) in_lo = in_hi = len;
+  ptrdiff_t in_lo, in_hi; /* window slots holding A */
+  dwconv__window_clip(start, len, n, &in_lo, &in_hi);
   memset(w, 0, (size_t)in_lo * es);
-  memcpy(w + (size_t)in_lo * es, a + (size_t)(start + in_lo) * es, (size_t)(in_hi - in_lo) * es);
+  if (in_hi > in_lo)
+    memcpy(w + (size_t)in_lo * es, a + (size_t)(start + in_lo) * es, (size_t)(in_hi - in_lo) * es);
   memset(w + (size_t)in_hi * es, 0, (size_t)(len - in_hi) * es);
   if (s->prob.desc.dtype == DWCONV_FLOAT64)
     s->impl->f64((const double *)w, (const double *)k, g->p, (double *)c + lo, hi - lo);

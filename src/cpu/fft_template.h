@@ -82,14 +82,14 @@ static void DW_SFX(gather_lane)(const dwconv_geometry *g, size_t L, const DW_T *
                                 DW_SFX(cplx) *in, int lane) {
   const ptrdiff_t N = (ptrdiff_t)g->n, Ls = (ptrdiff_t)L;
   ptrdiff_t s = dwconv__os_segment_start(g, b);
-  ptrdiff_t lo = s < 0 ? -s : 0;          /* first buffer slot holding A */
-  ptrdiff_t hi = N - s < Ls ? N - s : Ls; /* one past the last */
-  if (hi < lo) hi = lo;
-  if (lo > Ls) lo = hi = Ls;
+  ptrdiff_t lo, hi; /* buffer slots holding A */
+  dwconv__window_clip(s, Ls, N, &lo, &hi);
   ptrdiff_t j = 0;
   for (; j < lo; j++) in[j][lane] = 0;
-  const DW_T *src = a + s;
-  for (; j < hi; j++) in[j][lane] = src[j];
+  if (hi > lo) {
+    const DW_T *src = a + (s + lo); /* sample s + j sits in slot j */
+    for (; j < hi; j++) in[j][lane] = src[j - lo];
+  }
   for (; j < Ls; j++) in[j][lane] = 0;
 }
 
@@ -125,16 +125,22 @@ DW_CLONES static void DW_SFX(scatter2)(const dwconv_geometry *g, const DW_SFX(cp
   for (; j < S; j++) c0[j] = src[j][0];
 }
 
+/* w[j] = z[j] * k[j] for j < n (w may be z). */
+DW_CLONES static void DW_SFX(mul_bins)(size_t n, const DW_SFX(cplx) *z, const DW_SFX(cplx) *k,
+                                       DW_SFX(cplx) *w) {
+  for (size_t j = 0; j < n; j++) {
+    DW_T zr = z[j][0], zi = z[j][1], kr = k[j][0], ki = k[j][1];
+    w[j][0] = zr * kr - zi * ki;
+    w[j][1] = zr * ki + zi * kr;
+  }
+}
+
 /* w = z * K pointwise over the full circle of L bins, K stored for bins 0..L/2 only (the
  * kernel is real: K[L-j] = conj K[j]); the upper half walks the stored bins backwards. */
 DW_CLONES static void DW_SFX(mul_full)(size_t L, const DW_SFX(cplx) *z, const DW_SFX(cplx) *k,
                                        DW_SFX(cplx) *w) {
   const size_t nc = L / 2 + 1;
-  for (size_t j = 0; j < nc; j++) {
-    DW_T zr = z[j][0], zi = z[j][1], kr = k[j][0], ki = k[j][1];
-    w[j][0] = zr * kr - zi * ki;
-    w[j][1] = zr * ki + zi * kr;
-  }
+  DW_SFX(mul_bins)(nc, z, k, w);
   const DW_SFX(cplx) *zu = z + nc;
   DW_SFX(cplx) *wu = w + nc;
   const size_t nu = L - nc; /* bins nc..L-1 use conj(K[L-nc-q]) for q = 0..nu-1 */
@@ -154,18 +160,13 @@ static void DW_SFX(single_block)(const dwconv_cpu_fft *f, int tid, const DW_T *a
   DW_T *re = (DW_T *)DW_SFX(in_buf)(f, tid);
   DW_SFX(cplx) *z = DW_SFX(out_buf)(f, tid);
   ptrdiff_t s = dwconv__os_segment_start(g, b);
-  ptrdiff_t lo = s < 0 ? -s : 0, hi = N - s < Ls ? N - s : Ls;
-  if (hi < lo) hi = lo;
-  if (lo > Ls) lo = hi = Ls;
+  ptrdiff_t lo, hi;
+  dwconv__window_clip(s, Ls, N, &lo, &hi);
   memset(re, 0, (size_t)lo * sizeof *re);
-  memcpy(re + lo, a + s + lo, (size_t)(hi - lo) * sizeof *re);
+  if (hi > lo) memcpy(re + lo, a + (s + lo), (size_t)(hi - lo) * sizeof *re);
   memset(re + hi, 0, (size_t)(Ls - hi) * sizeof *re);
   DW_X(execute_dft_r2c)((DW_X(plan))f->r2c, re, (DW_X(complex) *)z);
-  for (size_t j = 0; j < f->nc; j++) {
-    DW_T zr = z[j][0], zi = z[j][1], kr = k[j][0], ki = k[j][1];
-    z[j][0] = zr * kr - zi * ki;
-    z[j][1] = zr * ki + zi * kr;
-  }
+  DW_SFX(mul_bins)(f->nc, z, k, z);
   DW_X(execute_dft_c2r)((DW_X(plan))f->c2r, (DW_X(complex) *)z, re);
   size_t first = b * g->block_step;
   size_t count = g->out_len - first < g->block_step ? g->out_len - first : g->block_step;
