@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building and testing dwconv needs on Debian/Ubuntu, when run as root;
 # otherwise prints the exact apt-get line and fails. Sourced by run-demo.sh and run-tests.sh.
-# Needs: a C compiler (present), cmake, make, pkg-config, FFTW3 (-dev), Check, clang.
+# Needs: a C compiler (present), cmake, make, pkg-config, FFTW3 (-dev), Check, clang and its
+# libFuzzer runtime.
 # clang runs the libFuzzer harnesses. Optional: nvcc (the CUDA backend is built when found),
 # python3 numpy+scipy (CLI cross-checks against scipy).
 set -euo pipefail
 
 dwconv_install_deps() {
-  local want=(cmake make pkg-config libfftw3-dev check clang)
+  # clang's libFuzzer runtime is a separate package (only recommended by clang).
+  local want=(cmake make pkg-config libfftw3-dev check clang libclang-rt-14-dev)
   local missing=()
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,9 +28,15 @@ dwconv_install_deps() {
   fi
   # The CLI tests compare with scipy when it is importable; they are skipped (and say so)
   # when it is not, so a failed install here is not fatal.
+  # pip first (a Python of its own, e.g. pyenv); Debian's packages for the system python3,
+  # which refuses pip installs (PEP 668) or has no pip.
   if command -v python3 >/dev/null && ! python3 -c "import numpy, scipy" 2>/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check numpy scipy 2>/dev/null ||
-      echo "dwconv: numpy/scipy not installed; scipy cross-checks will be skipped"
+      { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null &&
+        apt-get install -y -qq --no-install-recommends python3-numpy python3-scipy >/dev/null 2>&1; } ||
+      true
+    python3 -c "import numpy, scipy" 2>/dev/null ||
+      echo "dwconv: numpy/scipy not available; the scipy cross-check (cli_scipy) will be skipped"
   fi
   # nvcc is often installed outside PATH.
   if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then

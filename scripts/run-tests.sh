@@ -25,6 +25,8 @@ if [ "${DWCONV_QUICK:-0}" != 1 ]; then
   else
     echo "dwconv: CUDA backend host test SKIPPED (needs g++ and the CUDA headers)"
   fi
-  DWCONV_FUZZ_SECONDS="${DWCONV_FUZZ_SECONDS:-45}" bash scripts/ci-fuzz.sh
+  # deps.sh installed clang and libFuzzer, so a skipped fuzz run is a failure here.
+  DWCONV_FUZZ_REQUIRED="${DWCONV_FUZZ_REQUIRED:-1}" DWCONV_FUZZ_SECONDS="${DWCONV_FUZZ_SECONDS:-45}" \
+    bash scripts/ci-fuzz.sh
 fi
 echo "dwconv: all tests finished in $(( $(date +%s) - start )) s"

@@ -308,6 +308,18 @@ int tc_main(int argc, char **argv, const char *prog, Suite *(*make_suite)(void))
          dwconv_version_string(), (int)CHECK_MAJOR_VERSION, (int)CHECK_MINOR_VERSION,
          (int)CHECK_MICRO_VERSION);
 #endif
+  /* A DWCONV_SIMD cap must take effect, or the per-variant ctest entries would silently
+   * test the default kernel again. The capped variant may be lower still on a CPU without it. */
+  const char *cap = getenv("DWCONV_SIMD"), *simd = dwconv_cpu_simd();
+  printf("%s: CPU direct kernel %s%s%s\n", prog, simd, cap ? ", DWCONV_SIMD=" : "", cap ? cap : "");
+  if (cap != NULL) {
+    int ok = strcmp(cap, simd) == 0 || strcmp(simd, "portable") == 0 ||
+             (strcmp(cap, "avx512") == 0 && strcmp(simd, "avx2") == 0);
+    if (!ok) {
+      printf("%s: DWCONV_SIMD=%s but the library runs the %s kernel\n", prog, cap, simd);
+      return 1;
+    }
+  }
   fflush(stdout);
   tc_install_crash_handler();
   SRunner *sr = srunner_create(make_suite());

@@ -300,6 +300,15 @@ int cmd_bench(int argc, char **argv) {
           shapes[ns][0] = o.rows[a], shapes[ns][1] = o.signal[b], shapes[ns][2] = o.kernel[c], ns++;
         }
   }
+  /* Every shape is checked before anything is written (the JSON file included). */
+  for (size_t s = 0; s < ns; s++) {
+    size_t m = shapes[s][0], n = shapes[s][1], p = shapes[s][2];
+    size_t ol = dwconv_output_len(o.mode, n, p), es = o.dtype == DWCONV_FLOAT64 ? 8 : 4;
+    size_t widest = n > ol ? n : ol;
+    if (widest < p) widest = p;
+    if (ol == 0 || m > SIZE_MAX / es / widest / 2)
+      return cli_error("bench: shape %zu x %zu, P %zu is too large", m, n, p), EXIT_USAGE;
+  }
   FILE *jf = NULL;
   if (o.json != NULL && (jf = fopen(o.json, "w")) == NULL)
     return cli_error("%s: cannot write: %s", o.json, strerror(errno)), EXIT_USAGE;
@@ -321,11 +330,6 @@ int cmd_bench(int argc, char **argv) {
   for (size_t s = 0; s < ns; s++) {
     size_t m = shapes[s][0], n = shapes[s][1], p = shapes[s][2];
     size_t ol = dwconv_output_len(o.mode, n, p), es = o.dtype == DWCONV_FLOAT64 ? 8 : 4;
-    if (ol == 0 || m > SIZE_MAX / es / (n > ol ? n : ol) / 2) {
-      cli_error("bench: shape %zu x %zu, P %zu is too large", m, n, p);
-      rc = EXIT_USAGE;
-      goto out;
-    }
     void *A = malloc(m * n * es), *B = malloc(m * p * es), *C = malloc(m * ol * es);
     if (A == NULL || B == NULL || C == NULL) {
       free(A), free(B), free(C);

@@ -140,7 +140,8 @@ static int conv_parse(int argc, char **argv, conv_opts *o) {
   return -1;
 }
 
-/* Refuses an output path that is one of the inputs (also through a link) or a folder. */
+/* Refuses an output path that is one of the inputs (also through a link), a folder, or an
+ * existing non-regular file. */
 static int check_output_path(const conv_opts *o, const conv_run *r) {
   struct stat st;
   if (stat(o->out_path, &st) != 0) return 0; /* does not exist yet: fine */
@@ -149,6 +150,10 @@ static int check_output_path(const conv_opts *o, const conv_run *r) {
                      st.st_ino == r->a.ino && st.st_dev == r->a.dev ? o->a_path : o->b_path),
            -1;
   if (S_ISDIR(st.st_mode)) return cli_error("%s: output path is a folder", o->out_path), -1;
+  /* The result replaces the target by rename: refuse to turn a device, FIFO or socket (say
+   * /dev/null) into a regular file. A symlink to a regular file is replaced itself. */
+  if (!S_ISREG(st.st_mode))
+    return cli_error("%s: output exists and is not a regular file", o->out_path), -1;
   return 0;
 }
 
@@ -376,9 +381,10 @@ int cmd_conv(int argc, char **argv) {
   if (r.a_bcast && r.b_bcast) shape[0] = r.out_len;
   r.header_len = npy_build_header(hdr, sizeof hdr, r.dt, r.a_bcast && r.b_bcast ? 1 : 2, shape);
   uint64_t total = r.header_len + (uint64_t)r.rows * r.out_len * r.es;
-  if (outfile_begin(&r.out, o.out_path, total, err, sizeof err) != 0) {
+  int ob = outfile_begin(&r.out, o.out_path, total, err, sizeof err);
+  if (ob != 0) {
     cli_error("%s: %s", o.out_path, err);
-    rc = EXIT_USAGE;
+    rc = ob == -2 ? EXIT_RUNTIME : EXIT_USAGE;
     goto out;
   }
   if (outfile_pwrite(&r.out, hdr, r.header_len, 0, err, sizeof err) != 0) {

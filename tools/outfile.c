@@ -39,6 +39,9 @@ static const int handled_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGBUS};
 
 /* See outfile.h. */
 void outfile_install_signal_handlers(void) {
+  /* A file-size limit (ulimit -f) would kill the process mid-write and leave the temporary
+   * file behind; ignored, the write fails with EFBIG and the normal error path cleans up. */
+  signal(SIGXFSZ, SIG_IGN);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
@@ -87,6 +90,7 @@ static int split_path(const char *path, char **dir, char **base) {
 
 /* See outfile.h. */
 int outfile_begin(out_file *o, const char *path, uint64_t size, char *err, size_t errlen) {
+  int rc = -1; /* -1: the path is unusable; -2: the file system refused the space */
   o->fd = -1;
   o->final_path = NULL;
   o->tmp_path = NULL;
@@ -130,12 +134,14 @@ int outfile_begin(out_file *o, const char *path, uint64_t size, char *err, size_
     if (fallocate(o->fd, 0, 0, (off_t)size) != 0 && errno != EOPNOTSUPP && errno != ENOSYS) {
       snprintf(err, errlen, "cannot reserve %llu bytes in '%s': %s", (unsigned long long)size, dir,
                strerror(errno));
+      rc = -2;
       goto fail;
     }
 #endif
     if (ftruncate(o->fd, (off_t)size) != 0) {
       snprintf(err, errlen, "cannot size the output to %llu bytes: %s", (unsigned long long)size,
                strerror(errno));
+      rc = -2;
       goto fail;
     }
   }
@@ -146,7 +152,7 @@ fail:
   free(dir);
   free(base);
   outfile_abort(o);
-  return -1;
+  return rc;
 }
 
 /* See outfile.h. */

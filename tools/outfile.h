@@ -23,8 +23,9 @@ typedef struct out_file {
 void outfile_install_signal_handlers(void);
 
 /* Creates the temporary file for path and reserves size bytes (fallocate where the file
- * system supports it, so a full disk is found before any work). Returns 0, or -1 with a
- * one-line reason in err. */
+ * system supports it, so a full disk is found before any work). Returns 0; -1 when the path
+ * cannot be used (bad input: exit 2); -2 when the space cannot be reserved (disk full, file
+ * too large: a run-time failure, exit 1). err gets a one-line reason. */
 int outfile_begin(out_file *o, const char *path, uint64_t size, char *err, size_t errlen);
 
 /* Writes len bytes at offset off (all of them, retrying short writes). Returns 0 or -1 with

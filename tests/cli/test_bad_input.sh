@@ -95,6 +95,9 @@ out_case "output parent is a file" A.orig/C.npy
 mkdir -p outdir
 out_case "output is a folder" outdir
 out_case "output path ends in /" outdir/
+mkfifo fifo.npy
+out_case "output is a FIFO" fifo.npy
+[ -p fifo.npy ] || failed "output is a FIFO: fifo.npy was replaced"
 if [ "$(id -u)" != 0 ]; then
   mkdir -p ro && chmod 555 ro
   out_case "output folder not writable" ro/C.npy
