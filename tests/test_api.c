@@ -502,6 +502,13 @@ START_TEST(test_convolve_errors) {
   EXPECT_STATUS(dwconv_convolve(&d, A, 16, B, 5, C, 19), DWCONV_ERROR_INVALID_VALUE, "ldc");
   EXPECT_STATUS(dwconv_convolve(&d, A, 16, B, 5, A, 20), DWCONV_ERROR_INVALID_VALUE, "overlap");
   EXPECT_STATUS(dwconv_convolve(&d, A, 16, B, 5, C, 20), DWCONV_SUCCESS, "");
+  /* A NULL array or a negative stride is reported before any plan is made: even a valid
+   * descriptor far too large to allocate gives INVALID_VALUE, not OUT_OF_MEMORY. */
+  dwconv_desc huge = dwconv_desc_make((size_t)1 << 40, 1 << 20, 33, DWCONV_FLOAT32);
+  huge.backend = d.backend;
+  /* (ldb = P: per-row kernels, whose 2^40-row copy cannot be allocated.) */
+  EXPECT_STATUS(dwconv_convolve(&huge, NULL, 1 << 20, B, 33, C, 1 << 20), DWCONV_ERROR_INVALID_VALUE, "A");
+  EXPECT_STATUS(dwconv_convolve(&huge, A, -1, B, 33, C, 1 << 20), DWCONV_ERROR_INVALID_VALUE, "lda");
 }
 END_TEST
 

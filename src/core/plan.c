@@ -278,6 +278,13 @@ void dwconv_plan_destroy(dwconv_plan *plan) {
 
 dwconv_status dwconv_convolve(const dwconv_desc *desc, const void *A, ptrdiff_t lda, const void *B,
                               ptrdiff_t ldb, void *C, ptrdiff_t ldc) {
+  /* Argument errors are reported as such before a plan (and its memory) is made for them. */
+  dwconv__clear_error();
+  if (A == NULL || B == NULL || C == NULL)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "%s is NULL", A == NULL ? "A" : B == NULL ? "B" : "C");
+  if (lda < 0 || ldb < 0 || ldc < 0)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "%s is negative",
+                         lda < 0 ? "lda" : ldb < 0 ? "ldb" : "ldc");
   dwconv_plan *plan = NULL;
   dwconv_status st = dwconv_plan_create(&plan, desc);
   if (st == DWCONV_SUCCESS) st = dwconv_plan_set_kernel(plan, B, ldb);
