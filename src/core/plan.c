@@ -136,44 +136,51 @@ static int fft_available(dwconv_backend b) {
 #endif
 }
 
-dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc) {
-  dwconv__clear_error();
-  if (plan == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "plan (output pointer) is NULL");
-  *plan = NULL;
+/* Everything plan creation decides before it allocates: validates *desc, resolves the
+ * backend, the thread count and the algorithm into *prob and *ops. No allocation, so the
+ * one-shot call can report descriptor errors first too. */
+static dwconv_status prepare_problem(const dwconv_desc *desc, dwconv_problem *prob,
+                                     const dwconv_backend_ops **ops) {
   if (desc == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "desc is NULL");
   dwconv_status st = check_desc(desc);
   if (st != DWCONV_SUCCESS) return st;
-
-  dwconv_problem prob;
-  prob.desc = *desc;
-  prob.elem_size = dwconv__dtype_size(desc->dtype);
-  st = dwconv__geometry_init(&prob.geom, desc->mode, desc->rows, desc->signal_len, desc->kernel_len);
+  prob->desc = *desc;
+  prob->elem_size = dwconv__dtype_size(desc->dtype);
+  st = dwconv__geometry_init(&prob->geom, desc->mode, desc->rows, desc->signal_len, desc->kernel_len);
   if (st == DWCONV_ERROR_SIZE_OVERFLOW)
     return dwconv__error(st, "signal_len + kernel_len - 1 overflows size_t (%zu, %zu)",
                          desc->signal_len, desc->kernel_len);
   if (st != DWCONV_SUCCESS) return dwconv__error(st, "invalid sizes or mode");
   /* Every array the plan touches must be addressable with ptrdiff_t offsets. */
   int ok;
-  (void)span_bytes(desc->rows, prob.geom.out_len, prob.geom.out_len, prob.elem_size, &ok);
-  if (ok) (void)span_bytes(desc->rows, desc->signal_len, desc->signal_len, prob.elem_size, &ok);
-  if (ok) (void)span_bytes(desc->rows, desc->kernel_len, desc->kernel_len, prob.elem_size, &ok);
+  (void)span_bytes(desc->rows, prob->geom.out_len, prob->geom.out_len, prob->elem_size, &ok);
+  if (ok) (void)span_bytes(desc->rows, desc->signal_len, desc->signal_len, prob->elem_size, &ok);
+  if (ok) (void)span_bytes(desc->rows, desc->kernel_len, desc->kernel_len, prob->elem_size, &ok);
   if (!ok)
     return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW,
                          "rows x length x element size overflows (rows %zu, N %zu, P %zu, output %zu)",
-                         desc->rows, desc->signal_len, desc->kernel_len, prob.geom.out_len);
+                         desc->rows, desc->signal_len, desc->kernel_len, prob->geom.out_len);
 
 #ifdef _OPENMP
-  prob.threads = desc->threads > 0 ? desc->threads : omp_get_max_threads();
-  if (prob.threads > DWCONV_MAX_THREADS) prob.threads = DWCONV_MAX_THREADS;
+  prob->threads = desc->threads > 0 ? desc->threads : omp_get_max_threads();
+  if (prob->threads > DWCONV_MAX_THREADS) prob->threads = DWCONV_MAX_THREADS;
 #else
-  prob.threads = 1;
+  prob->threads = 1;
 #endif
-  if (prob.threads < 1) prob.threads = 1;
+  if (prob->threads < 1) prob->threads = 1;
 
-  const dwconv_backend_ops *ops = NULL;
-  st = resolve_backend(&prob, &ops);
+  st = resolve_backend(prob, ops);
   if (st != DWCONV_SUCCESS) return st;
-  st = dwconv__choose_algorithm(&prob, fft_available(prob.desc.backend));
+  return dwconv__choose_algorithm(prob, fft_available(prob->desc.backend));
+}
+
+dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc) {
+  dwconv__clear_error();
+  if (plan == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "plan (output pointer) is NULL");
+  *plan = NULL;
+  dwconv_problem prob;
+  const dwconv_backend_ops *ops = NULL;
+  dwconv_status st = prepare_problem(desc, &prob, &ops);
   if (st != DWCONV_SUCCESS) return st;
 
   dwconv_plan *p = (dwconv_plan *)dwconv__malloc(sizeof *p);
@@ -278,15 +285,21 @@ void dwconv_plan_destroy(dwconv_plan *plan) {
 
 dwconv_status dwconv_convolve(const dwconv_desc *desc, const void *A, ptrdiff_t lda, const void *B,
                               ptrdiff_t ldb, void *C, ptrdiff_t ldc) {
-  /* Argument errors are reported as such before a plan (and its memory) is made for them. */
+  /* Errors are reported in the order of the plan calls (descriptor, then B, then A and C),
+   * and all of these before a plan and its memory are made: a NULL array with a huge
+   * descriptor is INVALID_VALUE, not OUT_OF_MEMORY. */
   dwconv__clear_error();
-  if (A == NULL || B == NULL || C == NULL)
-    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "%s is NULL", A == NULL ? "A" : B == NULL ? "B" : "C");
-  if (lda < 0 || ldb < 0 || ldc < 0)
-    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "%s is negative",
-                         lda < 0 ? "lda" : ldb < 0 ? "ldb" : "ldc");
+  dwconv_problem prob;
+  const dwconv_backend_ops *ops = NULL;
+  dwconv_status st = prepare_problem(desc, &prob, &ops);
+  if (st != DWCONV_SUCCESS) return st;
+  if (B == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "B is NULL");
+  if (ldb < 0) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "ldb is negative (%td)", ldb);
+  if (A == NULL || C == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "%s is NULL", A == NULL ? "A" : "C");
+  if (lda < 0 || ldc < 0)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "%s is negative", lda < 0 ? "lda" : "ldc");
   dwconv_plan *plan = NULL;
-  dwconv_status st = dwconv_plan_create(&plan, desc);
+  st = dwconv_plan_create(&plan, desc);
   if (st == DWCONV_SUCCESS) st = dwconv_plan_set_kernel(plan, B, ldb);
   if (st == DWCONV_SUCCESS) st = dwconv_plan_execute(plan, A, lda, C, ldc);
   dwconv_plan_destroy(plan);
