@@ -198,33 +198,28 @@ dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc) {
   return DWCONV_SUCCESS;
 }
 
-dwconv_status dwconv_plan_set_kernel(dwconv_plan *plan, const void *B, ptrdiff_t ldb) {
-  dwconv__clear_error();
-  if (plan == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "plan is NULL");
+/* set_kernel's argument rules for problem prob (no plan state needed). */
+static dwconv_status check_kernel_args(const dwconv_problem *prob, const void *B, ptrdiff_t ldb) {
   if (B == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "B is NULL");
-  const dwconv_geometry *g = &plan->prob.geom;
+  const dwconv_geometry *g = &prob->geom;
   if (ldb < 0) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "ldb is negative (%td)", ldb);
   if (ldb != 0 && (size_t)ldb < g->p)
     return dwconv__error(DWCONV_ERROR_INVALID_VALUE,
                          "ldb (%td) is smaller than kernel_len (%zu); use 0 to broadcast one kernel",
                          ldb, g->p);
   int ok;
-  (void)span_bytes(ldb == 0 ? 1 : g->rows, (size_t)ldb, g->p, plan->prob.elem_size, &ok);
+  (void)span_bytes(ldb == 0 ? 1 : g->rows, (size_t)ldb, g->p, prob->elem_size, &ok);
   if (!ok) return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "B's extent (rows x ldb) overflows");
-  /* A failed call may have overwritten part of the previous kernel: the plan then has none. */
-  dwconv_status st = plan->ops->set_kernel(plan->state, B, ldb);
-  plan->kernel_set = st == DWCONV_SUCCESS;
-  return st;
+  return DWCONV_SUCCESS;
 }
 
-dwconv_status dwconv_plan_execute(dwconv_plan *plan, const void *A, ptrdiff_t lda, void *C,
-                                  ptrdiff_t ldc) {
-  dwconv__clear_error();
-  if (plan == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "plan is NULL");
+/* execute's argument rules for problem prob: pointers, strides, extents, overlap. */
+static dwconv_status check_exec_args(const dwconv_problem *prob, const void *A, ptrdiff_t lda,
+                                     const void *C, ptrdiff_t ldc) {
   if (A == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "A is NULL");
   if (C == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "C is NULL");
-  const dwconv_geometry *g = &plan->prob.geom;
-  size_t es = plan->prob.elem_size;
+  const dwconv_geometry *g = &prob->geom;
+  size_t es = prob->elem_size;
   if (lda < 0) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "lda is negative (%td)", lda);
   if (ldc < 0) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "ldc is negative (%td)", ldc);
   if (lda != 0 && (size_t)lda < g->n)
@@ -247,6 +242,26 @@ dwconv_status dwconv_plan_execute(dwconv_plan *plan, const void *A, ptrdiff_t ld
   if (a0 < c0 + c_bytes && c0 < a0 + a_bytes)
     return dwconv__error(DWCONV_ERROR_INVALID_VALUE,
                          "C overlaps A (in-place convolution is not supported)");
+  return DWCONV_SUCCESS;
+}
+
+dwconv_status dwconv_plan_set_kernel(dwconv_plan *plan, const void *B, ptrdiff_t ldb) {
+  dwconv__clear_error();
+  if (plan == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "plan is NULL");
+  dwconv_status st = check_kernel_args(&plan->prob, B, ldb);
+  if (st != DWCONV_SUCCESS) return st;
+  /* A failed call may have overwritten part of the previous kernel: the plan then has none. */
+  st = plan->ops->set_kernel(plan->state, B, ldb);
+  plan->kernel_set = st == DWCONV_SUCCESS;
+  return st;
+}
+
+dwconv_status dwconv_plan_execute(dwconv_plan *plan, const void *A, ptrdiff_t lda, void *C,
+                                  ptrdiff_t ldc) {
+  dwconv__clear_error();
+  if (plan == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "plan is NULL");
+  dwconv_status st = check_exec_args(&plan->prob, A, lda, C, ldc);
+  if (st != DWCONV_SUCCESS) return st;
   if (!plan->kernel_set)
     return dwconv__error(DWCONV_ERROR_KERNEL_NOT_SET, "execute called before set_kernel");
   return plan->ops->execute(plan->state, A, lda, C, ldc);
@@ -285,19 +300,16 @@ void dwconv_plan_destroy(dwconv_plan *plan) {
 
 dwconv_status dwconv_convolve(const dwconv_desc *desc, const void *A, ptrdiff_t lda, const void *B,
                               ptrdiff_t ldb, void *C, ptrdiff_t ldc) {
-  /* Errors are reported in the order of the plan calls (descriptor, then B, then A and C),
-   * and all of these before a plan and its memory are made: a NULL array with a huge
-   * descriptor is INVALID_VALUE, not OUT_OF_MEMORY. */
+  /* Every argument is checked, in the order of the plan calls (descriptor, then B, then A
+   * and C), before a plan and its memory are made: an argument error with a huge descriptor
+   * is reported as such, not as OUT_OF_MEMORY. */
   dwconv__clear_error();
   dwconv_problem prob;
   const dwconv_backend_ops *ops = NULL;
   dwconv_status st = prepare_problem(desc, &prob, &ops);
+  if (st == DWCONV_SUCCESS) st = check_kernel_args(&prob, B, ldb);
+  if (st == DWCONV_SUCCESS) st = check_exec_args(&prob, A, lda, C, ldc);
   if (st != DWCONV_SUCCESS) return st;
-  if (B == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "B is NULL");
-  if (ldb < 0) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "ldb is negative (%td)", ldb);
-  if (A == NULL || C == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "%s is NULL", A == NULL ? "A" : "C");
-  if (lda < 0 || ldc < 0)
-    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "%s is negative", lda < 0 ? "lda" : "ldc");
   dwconv_plan *plan = NULL;
   st = dwconv_plan_create(&plan, desc);
   if (st == DWCONV_SUCCESS) st = dwconv_plan_set_kernel(plan, B, ldb);
