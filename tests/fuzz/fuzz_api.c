@@ -375,9 +375,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     dwconv_status st = dwconv_convolve(&d, A, lda, B, ldb, C, ldc);
     unfence();
     if (broken && !m.create && !m.small && (st == DWCONV_ERROR_OUT_OF_MEMORY || st == DWCONV_ERROR_SIZE_OVERFLOW)) {
-      /* the one-shot call checks the descriptor, then NULL arrays and negative strides,
-       * before making the plan; short strides and overlap need the plan's geometry, so a
-       * huge valid descriptor may run out of memory before those are seen */
+      /* the one-shot call checks every argument before making the plan, so this branch
+       * should no longer be taken; it stays permissive for huge descriptors whose size
+       * limits (e.g. an FFT length beyond FFTW's int) the model does not track */
       arena_unchanged("dwconv_convolve");
     } else if (broken) {
       expect_failure("dwconv_convolve", broken, st);
