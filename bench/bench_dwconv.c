@@ -304,12 +304,27 @@ static void json_stats(FILE *f, const char *name, const stats *s, int last) {
   fprintf(f, "]}%s\n", last ? "" : ",");
 }
 
-/* Thread t's share [*lo, *hi) of n bytes split among nt threads (the last takes the rest);
- * the same split for first touch and for the timed copies, so each thread copies the pages
- * it touched. */
-static void thread_slice(size_t n, int t, int nt, size_t *lo, size_t *hi) {
-  *lo = n / (size_t)nt * (size_t)t;
-  *hi = t == nt - 1 ? n : n / (size_t)nt * (size_t)(t + 1);
+/* With `threads` threads, each takes its share of the n bytes (the last takes the rest) and
+ * either first-touches src and dst (copy = 0) or copies src to dst (copy = 1). The same split
+ * both times, so each thread copies the pages it touched. */
+static void slices(char *dst, char *src, size_t n, int threads, int copy) {
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+  {
+    int t = omp_get_thread_num(), nt = omp_get_num_threads();
+#else
+  (void)threads;
+  {
+    int t = 0, nt = 1;
+#endif
+    size_t lo = n / (size_t)nt * (size_t)t, hi = t == nt - 1 ? n : n / (size_t)nt * (size_t)(t + 1);
+    if (copy) {
+      memcpy(dst + lo, src + lo, hi - lo);
+    } else {
+      memset(src + lo, 1, hi - lo);
+      memset(dst + lo, 0, hi - lo);
+    }
+  }
 }
 
 /* ---------- memcpy bandwidth ---------- */
@@ -321,38 +336,14 @@ static int run_memcpy(const opts *o) {
 #ifdef _OPENMP
   threads = o->threads > 0 ? o->threads : omp_get_max_threads();
 #endif
-  /* first touch by the threads that will copy */
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads)
-  {
-    int t = omp_get_thread_num(), nt = omp_get_num_threads();
-#else
-  {
-    int t = 0, nt = 1;
-#endif
-    size_t lo, hi;
-    thread_slice(bytes, t, nt, &lo, &hi);
-    memset(src + lo, 1, hi - lo);
-    memset(dst + lo, 0, hi - lo);
-  }
+  slices(dst, src, bytes, threads, 0); /* first touch by the threads that will copy */
   int total = o->warmup + o->repeat;
   stats s = {0};
   s.samples = malloc(sizeof(double) * (size_t)o->repeat);
   double start_all = now_s();
   for (int r = 0; r < total; r++) {
     double t0 = now_s();
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads)
-    {
-      int t = omp_get_thread_num(), nt = omp_get_num_threads();
-#else
-    {
-      int t = 0, nt = 1;
-#endif
-      size_t lo, hi;
-      thread_slice(bytes, t, nt, &lo, &hi);
-      memcpy(dst + lo, src + lo, hi - lo);
-    }
+    slices(dst, src, bytes, threads, 1);
     double dt = now_s() - t0;
     if (r >= o->warmup) s.samples[s.n++] = dt;
     if (o->max_time > 0 && s.n >= 1 && now_s() - start_all > o->max_time) break;
