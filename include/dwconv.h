@@ -71,7 +71,7 @@ typedef enum { DWCONV_ALGO_AUTO = 0, DWCONV_ALGO_DIRECT = 1, DWCONV_ALGO_FFT = 2
 
 /* Status codes. The values are pinned and will not change.
  * 1-2: bad parameter, 3: resources, 4-5: not supported here, 6: execution failed,
- * 7: call order, 8: a bug in dwconv (please report it). */
+ * 7: call order, 8: a bug in dwconv (please report it), 9: a file could not be read or written. */
 typedef enum {
   DWCONV_SUCCESS = 0,
   DWCONV_ERROR_INVALID_VALUE = 1,  /* NULL pointer, zero length, bad enum, bad stride, output overlaps an input */
@@ -81,7 +81,8 @@ typedef enum {
   DWCONV_ERROR_NO_DEVICE = 5,      /* CUDA backend requested, but no CUDA build or no usable GPU */
   DWCONV_ERROR_DEVICE = 6,         /* a CUDA runtime / cuFFT / cuBLAS call failed */
   DWCONV_ERROR_KERNEL_NOT_SET = 7, /* execute before set_kernel */
-  DWCONV_ERROR_INTERNAL = 8
+  DWCONV_ERROR_INTERNAL = 8,
+  DWCONV_ERROR_IO = 9              /* reading or writing a file failed (FFT wisdom files) */
 } dwconv_status;
 
 /* Everything that fixes a plan. Make one with dwconv_desc_make(), then change fields. */
@@ -195,6 +196,34 @@ DWCONV_API unsigned dwconv_build_features(void);
 /* The CPU direct kernel variant chosen for the running CPU: "avx512", "avx2" or "portable"
  * (after any cap set with the DWCONV_SIMD environment variable). Never NULL. */
 DWCONV_API const char *dwconv_cpu_simd(void);
+
+/* ---- FFT plan tuning (CPU FFT path) ----
+ * The CPU FFT path plans its FFTW transforms with FFTW_ESTIMATE: a few milliseconds per
+ * transform length, so even a one-shot call stays cheap. Measured plans (FFTW_MEASURE) run
+ * the same transforms 1.2x to 2x faster on the development machine but take 0.3 to 1 s per
+ * length to make, so dwconv makes them only when asked. Tuned plans are FFTW "wisdom": every
+ * plan created afterwards in this process for a tuned length uses them, and the export /
+ * import calls below keep them across processes (a file is valid for the FFTW version and
+ * machine that made it). Results from tuned plans differ from untuned ones in the last bits
+ * (another FFT algorithm) and meet the same error bounds. These calls hold the library-wide
+ * FFTW planner lock: other threads creating or destroying FFT plans wait meanwhile.
+ * All return NOT_SUPPORTED in a build without FFTW. */
+
+/* Makes measured plans for the transform length(s) a CPU FFT plan for *desc uses (desc.algo
+ * and desc.backend are taken as FFT and CPU; everything else is validated exactly as
+ * dwconv_plan_create does, with the same status codes). Takes 0.1 to a few seconds. */
+DWCONV_API dwconv_status dwconv_fft_tune(const dwconv_desc *desc);
+
+/* Writes all tuned plans of this process (both precisions) to the file `path`, replacing it
+ * atomically (written to a temporary file in the same directory, then renamed). IO when the
+ * file cannot be written, INVALID_VALUE for a NULL path. */
+DWCONV_API dwconv_status dwconv_fft_wisdom_export(const char *path);
+
+/* Adds the tuned plans in `path` (written by dwconv_fft_wisdom_export) to this process.
+ * IO when the file cannot be read, INVALID_VALUE for a NULL path or a file that is not
+ * dwconv wisdom or that this FFTW rejects (e.g. made by another FFTW version); on failure
+ * plans made afterwards are as good as before the call. */
+DWCONV_API dwconv_status dwconv_fft_wisdom_import(const char *path);
 
 #ifdef __cplusplus
 }

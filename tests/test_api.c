@@ -50,7 +50,7 @@ START_TEST(test_status_strings) {
                                 "DWCONV_ERROR_SIZE_OVERFLOW", "DWCONV_ERROR_OUT_OF_MEMORY",
                                 "DWCONV_ERROR_NOT_SUPPORTED", "DWCONV_ERROR_NO_DEVICE",
                                 "DWCONV_ERROR_DEVICE", "DWCONV_ERROR_KERNEL_NOT_SET",
-                                "DWCONV_ERROR_INTERNAL"};
+                                "DWCONV_ERROR_INTERNAL", "DWCONV_ERROR_IO"};
   /* Pinned values. */
   ck_assert_int_eq(DWCONV_SUCCESS, 0);
   ck_assert_int_eq(DWCONV_ERROR_INVALID_VALUE, 1);
@@ -61,7 +61,8 @@ START_TEST(test_status_strings) {
   ck_assert_int_eq(DWCONV_ERROR_DEVICE, 6);
   ck_assert_int_eq(DWCONV_ERROR_KERNEL_NOT_SET, 7);
   ck_assert_int_eq(DWCONV_ERROR_INTERNAL, 8);
-  for (int s = 0; s <= 8; s++) {
+  ck_assert_int_eq(DWCONV_ERROR_IO, 9);
+  for (int s = 0; s <= 9; s++) {
     const char *str = dwconv_status_string((dwconv_status)s);
     ck_assert_ptr_nonnull(str);
     ck_assert_msg(strncmp(str, names[s], strlen(names[s])) == 0 &&
@@ -71,11 +72,11 @@ START_TEST(test_status_strings) {
       ck_assert_msg(strcmp(str, dwconv_status_string((dwconv_status)t)) != 0,
                     "statuses %d and %d share a string", s, t);
   }
-  static const int bad[] = {9, 10, 100, -1, -100, 0x7fffffff};
+  static const int bad[] = {10, 11, 100, -1, -100, 0x7fffffff};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     const char *str = dwconv_status_string((dwconv_status)bad[i]);
     ck_assert_msg(str != NULL && str[0] != '\0', "status %d gives NULL/empty string", bad[i]);
-    for (int t = 0; t <= 8; t++)
+    for (int t = 0; t <= 9; t++)
       ck_assert_msg(strcmp(str, dwconv_status_string((dwconv_status)t)) != 0,
                     "out-of-range status %d named like status %d", bad[i], t);
   }

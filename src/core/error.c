@@ -17,6 +17,7 @@ const char *dwconv_status_string(dwconv_status status) {
     case DWCONV_ERROR_DEVICE: return "DWCONV_ERROR_DEVICE: CUDA call failed";
     case DWCONV_ERROR_KERNEL_NOT_SET: return "DWCONV_ERROR_KERNEL_NOT_SET: execute before set_kernel";
     case DWCONV_ERROR_INTERNAL: return "DWCONV_ERROR_INTERNAL: internal error (a dwconv bug)";
+    case DWCONV_ERROR_IO: return "DWCONV_ERROR_IO: a file could not be read or written";
   }
   return "DWCONV_ERROR_UNKNOWN: status value out of range";
 }

@@ -101,6 +101,10 @@ extern const dwconv_backend_ops dwconv__cpu_ops;
 #ifdef DWCONV_HAVE_CUDA
 extern const dwconv_backend_ops dwconv__cuda_ops;
 #endif
+/* Makes FFTW_MEASURE plans (FFTW wisdom) for prob's block length, real and complex, then
+ * marks the CPU FFT plan cache stale so later plans use them (fft_fftw.c). NOT_SUPPORTED
+ * without FFTW. */
+dwconv_status dwconv__cpu_fft_tune(const dwconv_problem *prob);
 /* Name of the CPU direct kernel variant for the running CPU (cpu_backend.c). */
 const char *dwconv__cpu_simd_name(void);
 /* Usable CUDA devices (0 without CUDA, driver or GPU); never fails. */

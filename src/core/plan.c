@@ -317,3 +317,18 @@ dwconv_status dwconv_convolve(const dwconv_desc *desc, const void *A, ptrdiff_t 
   dwconv_plan_destroy(plan);
   return st;
 }
+
+dwconv_status dwconv_fft_tune(const dwconv_desc *desc) {
+  dwconv__clear_error();
+  if (desc == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "desc is NULL");
+  /* Validated as dwconv_plan_create would, as a CPU FFT plan: the block length is the one
+   * such a plan gets from the cost model. */
+  dwconv_desc d = *desc;
+  d.backend = DWCONV_BACKEND_CPU;
+  d.algo = DWCONV_ALGO_FFT;
+  dwconv_problem prob;
+  const dwconv_backend_ops *ops = NULL;
+  dwconv_status st = prepare_problem(&d, &prob, &ops);
+  if (st != DWCONV_SUCCESS) return st;
+  return dwconv__cpu_fft_tune(&prob);
+}

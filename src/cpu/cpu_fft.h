@@ -24,4 +24,13 @@ size_t dwconv__cpu_fft_bytes(const dwconv_cpu_fft *f);
 
 void dwconv__cpu_fft_destroy(dwconv_cpu_fft *f);
 
+#ifdef DWCONV_HAVE_FFTW
+/* The library-wide FFTW planner lock (fft_fftw.c): held around every FFTW planner, plan
+ * destruction and wisdom call. */
+void dwconv__fftw_lock(void);
+void dwconv__fftw_unlock(void);
+/* With the lock held: frees idle cached plans and marks the others stale (new wisdom). */
+void dwconv__fft_cache_stale_locked(void);
+#endif
+
 #endif /* DWCONV_CPU_FFT_H */

@@ -64,12 +64,18 @@ static void planner_unlock(void) { pthread_mutex_unlock(&planner_mutex); }
 #define DW_SFX(name) name##_f64
 #include "fft_template.h"
 
+void dwconv__fftw_lock(void) { planner_lock(); }
+void dwconv__fftw_unlock(void) { planner_unlock(); }
+
 /* ---- a process-wide cache of FFTW plan pairs ----
  * Even FFTW_ESTIMATE planning costs 1-4 ms per length on the development machine, more than
  * a whole small convolution, so plan pairs are kept by (dtype, L) and shared between dwconv
  * plans (FFTW's new-array execute is thread-safe). All dwconv buffers are 64-byte aligned,
  * so one FFTW plan serves every buffer. Unused pairs are kept up to CACHE_IDLE_MAX, oldest
- * freed first, so memory stays bounded over any number of create/destroy cycles. */
+ * freed first, so memory stays bounded over any number of create/destroy cycles. When new
+ * wisdom arrives (dwconv_fft_tune / dwconv_fft_wisdom_import) every cached pair becomes
+ * stale: idle ones are freed at once, pairs still in use when their last user lets go, and
+ * no stale pair is handed out again, so the next plan is made from the new wisdom. */
 #define CACHE_IDLE_MAX 8
 
 typedef struct plan_entry {
@@ -78,6 +84,7 @@ typedef struct plan_entry {
   void *r2c, *c2r; /* always made */
   void *fwd, *bwd; /* made on first need */
   size_t refs;
+  int stale;               /* made before the latest wisdom: never handed out again */
   struct plan_entry *next; /* most recently used first */
 } plan_entry;
 
@@ -85,10 +92,10 @@ static plan_entry *plan_cache;
 
 static int make_pair(plan_entry *e, int cplx, void *in, void *out) {
   if (cplx)
-    return e->f64 ? plan_pair_f64(e->L, 1, in, out, &e->fwd, &e->bwd)
-                  : plan_pair_f32(e->L, 1, in, out, &e->fwd, &e->bwd);
-  return e->f64 ? plan_pair_f64(e->L, 0, in, out, &e->r2c, &e->c2r)
-                : plan_pair_f32(e->L, 0, in, out, &e->r2c, &e->c2r);
+    return e->f64 ? plan_pair_f64(e->L, 1, FFTW_ESTIMATE, in, out, &e->fwd, &e->bwd)
+                  : plan_pair_f32(e->L, 1, FFTW_ESTIMATE, in, out, &e->fwd, &e->bwd);
+  return e->f64 ? plan_pair_f64(e->L, 0, FFTW_ESTIMATE, in, out, &e->r2c, &e->c2r)
+                : plan_pair_f32(e->L, 0, FFTW_ESTIMATE, in, out, &e->r2c, &e->c2r);
 }
 
 static void free_entry(plan_entry *e) {
@@ -109,7 +116,7 @@ static plan_entry *plan_acquire(int f64, size_t L, int cplx, void *in, void *out
   planner_lock();
   plan_entry **pp = &plan_cache, *e;
   for (e = plan_cache; e != NULL; pp = &e->next, e = e->next)
-    if (e->f64 == f64 && e->L == L) break;
+    if (e->f64 == f64 && e->L == L && !e->stale) break;
   int fresh = e == NULL;
   if (fresh) {
     e = (plan_entry *)dwconv__malloc(sizeof *e);
@@ -145,14 +152,15 @@ static plan_entry *plan_acquire(int f64, size_t L, int cplx, void *in, void *out
   return e;
 }
 
-/* Drops a reference; frees the least recently used idle pairs beyond CACHE_IDLE_MAX. */
+/* Drops a reference; frees idle stale pairs and the least recently used idle pairs beyond
+ * CACHE_IDLE_MAX. */
 static void plan_release(plan_entry *rel) {
   planner_lock();
   rel->refs--;
   size_t idle = 0;
   for (plan_entry **pp = &plan_cache; *pp != NULL;) {
     plan_entry *e = *pp;
-    if (e->refs == 0 && ++idle > CACHE_IDLE_MAX) {
+    if (e->refs == 0 && (e->stale || ++idle > CACHE_IDLE_MAX)) {
       *pp = e->next;
       free_entry(e);
     } else {
@@ -160,6 +168,53 @@ static void plan_release(plan_entry *rel) {
     }
   }
   planner_unlock();
+}
+
+void dwconv__fft_cache_stale_locked(void) {
+  for (plan_entry **pp = &plan_cache; *pp != NULL;) {
+    plan_entry *e = *pp;
+    if (e->refs == 0) {
+      *pp = e->next;
+      free_entry(e);
+    } else {
+      e->stale = 1;
+      pp = &e->next;
+    }
+  }
+}
+
+dwconv_status dwconv__cpu_fft_tune(const dwconv_problem *prob) {
+  const size_t L = prob->geom.block_len, es = prob->elem_size;
+  if (L > (size_t)INT_MAX)
+    return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "FFT length %zu exceeds FFTW's int limit", L);
+  size_t bytes;
+  if (!dwconv__mul_ok(L, 2 * es, &bytes) || bytes > SIZE_MAX / 2 - 64)
+    return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "FFT tuning buffers overflow (L = %zu)", L);
+  bytes = (bytes + 63) & ~(size_t)63;
+  unsigned char *buf = (unsigned char *)dwconv__malloc(2 * bytes);
+  if (buf == NULL)
+    return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating FFT tuning buffers (%zu bytes)", 2 * bytes);
+  const int f64 = prob->desc.dtype == DWCONV_FLOAT64;
+  int ok = 1;
+  planner_lock();
+  /* The plans themselves are dropped again: what stays is FFTW's wisdom, which every later
+   * FFTW_ESTIMATE planning of these transforms picks up. */
+  for (int cplx = 0; cplx <= 1 && ok; cplx++) {
+    void *p1 = NULL, *p2 = NULL;
+    ok = f64 ? plan_pair_f64(L, cplx, FFTW_MEASURE, buf, buf + bytes, &p1, &p2)
+             : plan_pair_f32(L, cplx, FFTW_MEASURE, buf, buf + bytes, &p1, &p2);
+    if (ok) {
+      if (f64)
+        plan_free_f64(p1, p2);
+      else
+        plan_free_f32(p1, p2);
+    }
+  }
+  dwconv__fft_cache_stale_locked();
+  planner_unlock();
+  dwconv__free(buf);
+  if (!ok) return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "FFTW could not plan transforms of length %zu", L);
+  return DWCONV_SUCCESS;
 }
 
 dwconv_status dwconv__cpu_fft_create(const dwconv_problem *prob, dwconv_cpu_fft **out) {
@@ -265,5 +320,9 @@ void dwconv__cpu_fft_execute(dwconv_cpu_fft *f, const void *A, ptrdiff_t lda, vo
 }
 size_t dwconv__cpu_fft_bytes(const dwconv_cpu_fft *f) { (void)f; return 0; }
 void dwconv__cpu_fft_destroy(dwconv_cpu_fft *f) { (void)f; }
+dwconv_status dwconv__cpu_fft_tune(const dwconv_problem *prob) {
+  (void)prob;
+  return dwconv__error(DWCONV_ERROR_NOT_SUPPORTED, "this dwconv was built without FFTW");
+}
 
 #endif

@@ -21,16 +21,18 @@ static DW_SFX(cplx) *DW_SFX(out_buf)(const dwconv_cpu_fft *f, int tid) {
 }
 
 /* Creates the real (r2c, c2r) or, with cplx, the complex (forward, backward) plans for length
- * n on this thread's buffers (the caller holds the planner lock). Returns 0 on failure. */
-static int DW_SFX(plan_pair)(size_t n, int cplx, void *in, void *out, void **p1, void **p2) {
+ * n on the given buffers with FFTW planner flags `flags` (FFTW_ESTIMATE, or FFTW_MEASURE when
+ * tuning: that overwrites the buffers); the caller holds the planner lock. Returns 0 on
+ * failure. */
+static int DW_SFX(plan_pair)(size_t n, int cplx, unsigned flags, void *in, void *out, void **p1, void **p2) {
   DW_X(plan) a, b;
   if (dwconv__fault_hit(DWCONV_FAULT_FFTW_PLAN)) return 0;
   if (cplx) {
-    a = DW_X(plan_dft_1d)((int)n, (DW_X(complex) *)in, (DW_X(complex) *)out, FFTW_FORWARD, FFTW_ESTIMATE);
-    b = DW_X(plan_dft_1d)((int)n, (DW_X(complex) *)in, (DW_X(complex) *)out, FFTW_BACKWARD, FFTW_ESTIMATE);
+    a = DW_X(plan_dft_1d)((int)n, (DW_X(complex) *)in, (DW_X(complex) *)out, FFTW_FORWARD, flags);
+    b = DW_X(plan_dft_1d)((int)n, (DW_X(complex) *)in, (DW_X(complex) *)out, FFTW_BACKWARD, flags);
   } else {
-    a = DW_X(plan_dft_r2c_1d)((int)n, (DW_T *)in, (DW_X(complex) *)out, FFTW_ESTIMATE);
-    b = DW_X(plan_dft_c2r_1d)((int)n, (DW_X(complex) *)out, (DW_T *)in, FFTW_ESTIMATE);
+    a = DW_X(plan_dft_r2c_1d)((int)n, (DW_T *)in, (DW_X(complex) *)out, flags);
+    b = DW_X(plan_dft_c2r_1d)((int)n, (DW_X(complex) *)out, (DW_T *)in, flags);
   }
   if (a == NULL || b == NULL) {
     if (a) DW_X(destroy_plan)(a);

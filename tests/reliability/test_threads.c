@@ -71,7 +71,9 @@ static void run_single(const jdata *x, const void *B, void *C) {
 }
 
 static void make_job(const job *j, uint64_t seed, jdata *x) {
-  x->d = tc_desc(j->rows, j->n, j->p, j->dt, j->mode, j->op, j->algo);
+  /* A build without FFTW runs the FFT jobs as direct ones (ALGO_FFT would be NOT_SUPPORTED). */
+  dwconv_algo algo = j->algo == DWCONV_ALGO_FFT && !tc_fft_available(DWCONV_BACKEND_CPU) ? DWCONV_ALGO_DIRECT : j->algo;
+  x->d = tc_desc(j->rows, j->n, j->p, j->dt, j->mode, j->op, algo);
   int o = plan_threads_override();
   x->d.threads = o >= 0 ? o : j->threads;
   x->ldb = j->broadcast_b ? 0 : (ptrdiff_t)j->p;
