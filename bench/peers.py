@@ -446,6 +446,26 @@ def bench_shape(shape, opt, bench, tmpdir, backends, log0):
             j["wrong"] = not (err < tol)
             del C
         bres["dwconv"] = j
+        # ---- dwconv again with tuned FFT plans (dwconv_fft_tune wisdom, made untimed first)
+        if (opt.fft_tuned and backend == "cpu" and "error" not in j and j["plan"]["algo"] == "fft"):
+            if os.path.exists(fc):
+                os.remove(fc)
+            jt = run_bench(bench, ["--rows", M, "--signal", N, "--kernel", P,
+                                   "--dtype", "f64" if dt == "float64" else "f32", "--mode", mode,
+                                   "--backend", backend, "--threads", opt.bench_threads,
+                                   "--repeat", opt.repeat, "--warmup", opt.warmup,
+                                   "--max-time", opt.budget, "--input-a", fa, "--input-b", fb,
+                                   "--out", fc, "--fft-wisdom", os.path.join(tmpdir, "fft.wisdom")])
+            if "error" not in jt:
+                C = np.fromfile(fc, dtype=dt)
+                C = C.reshape(M, out_len) if C.size == M * out_len else None
+                jt["rel_l2_error"] = rel_l2(C, ref)
+                jt["wrong"] = not (jt["rel_l2_error"] < tol)
+                del C
+            bres["dwconv_tuned"] = jt
+            log(f"  {backend} dwconv tuned: " + (f"reuse {jt['reuse']['median_ms']:.3f} ms, oneshot "
+                                                 f"{jt['oneshot']['median_ms']:.3f} ms"
+                                                 if "error" not in jt else f"ERROR {jt['error']}"))
         log(f"  {backend} dwconv: " + (f"reuse {j['reuse']['median_ms']:.3f} ms, oneshot "
                                        f"{j['oneshot']['median_ms']:.3f} ms, err {j['rel_l2_error']:.1e}"
                                        if "error" not in j else f"ERROR {j['error']}"))
@@ -504,6 +524,10 @@ def bench_shape(shape, opt, bench, tmpdir, backends, log0):
             if dw_ok:
                 bres["speedup_reuse"] = best["median_ms"] / j["reuse"]["median_ms"]
                 bres["speedup_oneshot"] = best["median_ms"] / j["oneshot"]["median_ms"]
+            jt = bres.get("dwconv_tuned")
+            if jt and "error" not in jt and not jt["wrong"]:
+                bres["speedup_reuse_tuned"] = best["median_ms"] / jt["reuse"]["median_ms"]
+                bres["speedup_oneshot_tuned"] = best["median_ms"] / jt["oneshot"]["median_ms"]
         if "error" not in j and opt.memcpy_gbs:
             moved = j["bytes"]["a"] + j["bytes"]["b"] + j["bytes"]["c"]
             floor_ms = moved / (opt.memcpy_gbs * 1e9) * 1e3
@@ -547,6 +571,16 @@ def shape_rows(res, backend):
             st = j[kind]
             out.append((f"dwconv {kind}", str(pl["threads"]), st["median_ms"], st["min_ms"],
                         str(st["n"]), f"{j['rel_l2_error']:.1e}", None, None, note))
+    jt = b.get("dwconv_tuned")
+    if jt is not None:
+        if "error" in jt:
+            out.append(("dwconv tuned", "-", None, None, "-", "-", None, None, "ERROR: " + jt["error"][:80]))
+        else:
+            note = ("WRONG " if jt["wrong"] else "") + "tuned FFT plans (dwconv_fft_tune, untimed)"
+            for kind in ("reuse", "oneshot"):
+                st = jt[kind]
+                out.append((f"dwconv {kind} tuned", str(jt["plan"]["threads"]), st["median_ms"], st["min_ms"],
+                            str(st["n"]), f"{jt['rel_l2_error']:.1e}", None, None, note))
     for r in b["peers"]:
         if not r.get("available"):
             out.append((r["name"], "-", None, None, "-", "-", None, None,
@@ -606,6 +640,7 @@ def summary_rows(results, backend):
             reuse=None if "error" in j else j["reuse"]["median_ms"],
             best=b.get("best_peer", "-"), best_ms=b.get("best_peer_ms"),
             speedup=b.get("speedup_reuse"), speedup1=b.get("speedup_oneshot"),
+            speedup_t=b.get("speedup_reuse_tuned"), speedup1_t=b.get("speedup_oneshot_tuned"),
             status="ERROR" if "error" in j else "WRONG" if j.get("wrong") else "ok"))
     return rows
 
@@ -615,9 +650,11 @@ def print_summary(results, backend, out=sys.stdout):
     if not rows:
         return
     print(f"\n== summary [{backend}]: speed-up = best peer median / dwconv median", file=out)
-    hdr = ("shape", "algo", "oneshot ms", "reuse ms", "best peer", "peer ms", "x reuse", "x oneshot", "dwconv")
+    hdr = ("shape", "algo", "oneshot ms", "reuse ms", "best peer", "peer ms", "x reuse", "x oneshot",
+           "x reuse tuned", "x oneshot tuned", "dwconv")
     tab = [hdr] + [(r["shape"], r["algo"], fmt_ms(r["oneshot"]), fmt_ms(r["reuse"]), r["best"],
-                    fmt_ms(r["best_ms"]), fmt_ratio(r["speedup"]), fmt_ratio(r["speedup1"]), r["status"])
+                    fmt_ms(r["best_ms"]), fmt_ratio(r["speedup"]), fmt_ratio(r["speedup1"]),
+                    fmt_ratio(r["speedup_t"]), fmt_ratio(r["speedup1_t"]), r["status"])
                    for r in rows]
     w = [max(len(t[i]) for t in tab) for i in range(len(hdr))]
     for t in tab:
@@ -641,18 +678,22 @@ def markdown(doc):
          "- times are medians; `x reuse` = peer median / dwconv reuse median (> 1: dwconv faster); "
          "`x oneshot` the same against dwconv's oneshot (plan + kernel + execute) median. "
          "rel.err = relative L2 error against a float64 reference; WRONG rows "
-         "(error >= 1e-4 f32 / 1e-10 f64) never count as best.", ""]
+         "(error >= 1e-4 f32 / 1e-10 f64) never count as best. `tuned` = dwconv run again with "
+         "FFTW_MEASURE plans made by dwconv_fft_tune before the timings (bench_dwconv --fft-wisdom; "
+         "FFT shapes only; default plans are FFTW_ESTIMATE).", ""]
     for backend in doc["backends"]:
         rows = summary_rows(doc["results"], backend)
         if not rows:
             continue
         L += [f"## Summary ({backend})", "",
-              "| shape | dwconv algo | oneshot ms | reuse ms | best peer | peer ms | x reuse | x oneshot | dwconv |",
-              "|---|---|--:|--:|---|--:|--:|--:|---|"]
+              "| shape | dwconv algo | oneshot ms | reuse ms | best peer | peer ms | x reuse | x oneshot "
+              "| x reuse tuned | x oneshot tuned | dwconv |",
+              "|---|---|--:|--:|---|--:|--:|--:|--:|--:|---|"]
         for r in rows:
             L.append(f"| {r['shape']} | {r['algo']} | {fmt_ms(r['oneshot'])} | {fmt_ms(r['reuse'])} | "
                      f"{r['best']} | {fmt_ms(r['best_ms'])} | {fmt_ratio(r['speedup'])} | "
-                     f"{fmt_ratio(r['speedup1'])} | {r['status']} |")
+                     f"{fmt_ratio(r['speedup1'])} | {fmt_ratio(r['speedup_t'])} | "
+                     f"{fmt_ratio(r['speedup1_t'])} | {r['status']} |")
         L.append("")
         for res in doc["results"]:
             if backend not in res["backends"]:
@@ -773,6 +814,8 @@ def main():
     ap.add_argument("--peer-threads", type=int,
                     help="threads for the multi-threaded peers (default: --threads); 1 = how "
                          "scipy.signal runs when called plainly (scipy.fft workers default 1)")
+    ap.add_argument("--no-fft-tuned", dest="fft_tuned", action="store_false",
+                    help="skip the second dwconv run with tuned FFT plans on FFT shapes")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--verbose", "-v", action="store_true", help="a progress line per implementation")
     ap.add_argument("--json", help="write all results here")
@@ -826,7 +869,7 @@ def main():
     doc = dict(machine=machine, backends=backends, memcpy=mc, memcpy_end=mc_end, results=results,
                options=dict(shapes=opt.shapes, quick=opt.quick, repeat=opt.repeat, warmup=opt.warmup,
                             budget_s=opt.budget, slow_budget_s=opt.slow_budget, threads=opt.threads,
-                            seed=opt.seed, bench=os.path.relpath(bench, ROOT)),
+                            seed=opt.seed, bench=os.path.relpath(bench, ROOT), fft_tuned=opt.fft_tuned),
                tolerances=TOL, seconds=round(time.time() - t_start, 1))
     if opt.json:
         with open(opt.json, "w") as f:
