@@ -566,17 +566,25 @@ START_TEST(test_near_max) {
 END_TEST
 
 /* dwconv_convolve (one shot) gives bitwise the same C as the plan path, for DIRECT, FFT and
- * AUTO, with strides. */
+ * AUTO, with strides; 9 rows on 1 and 2 threads take the CPU FFT path's fused one-shot (at
+ * least 4 rows per thread), 3 rows the plain one; N = 500 and 3001 give one and several
+ * overlap-save blocks per row. */
 START_TEST(test_oneshot_equals_plan) {
   static const dwconv_algo algos[3] = {DWCONV_ALGO_DIRECT, DWCONV_ALGO_FFT, DWCONV_ALGO_AUTO};
+  static const size_t k_rows[2] = {3, 9}, k_n[2] = {500, 3001};
   tc_failures f = {0};
-  const size_t rows = 3, n = 500, p = 40;
+  const size_t p = 40;
+  for (int ri = 0; ri < 2; ri++)
+  for (int ni = 0; ni < 2; ni++)
+  for (int threads = 1; threads <= 2; threads++)
   for (int di = 0; di < 2; di++)
     for (int mi = 0; mi < 4; mi++)
       for (int ai = 0; ai < 3; ai++) {
         dwconv_dtype dt = k_dtypes[di];
+        const size_t rows = k_rows[ri], n = k_n[ni];
         if (!algo_ok(algos[ai])) continue;
         dwconv_desc d = tc_desc(rows, n, p, dt, k_modes[mi], k_ops[mi % 2], algos[ai]);
+        d.threads = threads;
         size_t len = tc_out_len(k_modes[mi], n, p), es = tc_esize(dt), ldc = len + 3;
         void *A = tc_alloc(rows * (n + 1), dt), *B = tc_alloc(rows * p, dt);
         void *C1 = tc_alloc(rows * ldc, dt), *C2 = tc_alloc(rows * ldc, dt);

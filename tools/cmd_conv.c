@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli_util.h"
 #include "commands.h"
@@ -34,6 +35,7 @@ typedef struct conv_opts {
   dwconv_algo algo;
   int threads;
   size_t memory_limit;
+  const char *fft_wisdom; /* --fft-wisdom FILE: tuned FFT plans, read and (re)written */
   int quiet, verbose;
 } conv_opts;
 
@@ -72,6 +74,9 @@ static void conv_usage(FILE *f) {
         "      --algo A           auto (default), direct, fft\n"
         "  -t, --threads N        CPU threads (default: all)\n"
         "      --memory-limit S   bound on buffers held at once, e.g. 512M, 1G (default 256M)\n"
+        "      --fft-wisdom FILE  tuned FFT plans: read FILE if it exists; when the CPU FFT path\n"
+        "                         runs, tune its transforms first if FILE lacks them (seconds,\n"
+        "                         once) and save FILE; 1.2-2x faster transforms\n"
         "  -q, --quiet            no progress bar, no warnings\n"
         "  -v, --verbose          print the plan (backend, algorithm, blocks) on stderr\n"
         "  -h, --help             this help\n"
@@ -87,7 +92,7 @@ static int conv_parse(int argc, char **argv, conv_opts *o) {
       {"correlate", no_argument, NULL, 'c'},      {"backend", required_argument, NULL, 'B'},
       {"algo", required_argument, NULL, 'a'},     {"threads", required_argument, NULL, 't'},
       {"memory-limit", required_argument, NULL, 'L'}, {"quiet", no_argument, NULL, 'q'},
-      {"verbose", no_argument, NULL, 'v'},
+      {"verbose", no_argument, NULL, 'v'},        {"fft-wisdom", required_argument, NULL, 'W'},
       {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->mode = DWCONV_MODE_FULL;
@@ -124,6 +129,7 @@ static int conv_parse(int argc, char **argv, conv_opts *o) {
         if (!cli_parse_size(optarg, &o->memory_limit))
           return cli_error("conv: --memory-limit wants a size like 512M or 1G, got '%s'", optarg), EXIT_USAGE;
         break;
+      case 'W': o->fft_wisdom = optarg; break;
       case 'q': o->quiet = 1; break;
       case 'v': o->verbose = 1; break;
       case 'h': conv_usage(stdout); return EXIT_OK;
@@ -169,14 +175,20 @@ static size_t row_cost(const npy_input *in, size_t len, npy_dtype dt) {
   return len * npy_dtype_size(in->h.dtype) + (needs_copy(in, dt) ? len * npy_dtype_size(dt) : 0);
 }
 
-/* Makes a plan for `rows` rows; on failure prints why and returns the exit status. */
-static int make_plan(const conv_opts *o, const conv_run *r, size_t rows, dwconv_plan **plan) {
+/* The descriptor of a plan for `rows` rows. */
+static dwconv_desc conv_desc(const conv_opts *o, const conv_run *r, size_t rows) {
   dwconv_desc d = dwconv_desc_make(rows, r->n, r->p, r->dt == NPY_F64 ? DWCONV_FLOAT64 : DWCONV_FLOAT32);
   d.mode = o->mode;
   d.op = o->op;
   d.backend = o->backend;
   d.algo = o->algo;
   d.threads = o->threads;
+  return d;
+}
+
+/* Makes a plan for `rows` rows; on failure prints why and returns the exit status. */
+static int make_plan(const conv_opts *o, const conv_run *r, size_t rows, dwconv_plan **plan) {
+  dwconv_desc d = conv_desc(o, r, rows);
   dwconv_status st = dwconv_plan_create(plan, &d);
   if (st != DWCONV_SUCCESS) {
     cli_error("conv: cannot make a plan (M=%zu N=%zu P=%zu): %s", rows, r->n, r->p,
@@ -234,6 +246,41 @@ static int plan_blocks(const conv_opts *o, conv_run *r) {
               info.threads, cli_fmt_bytes((double)info.workspace_bytes, ws, sizeof ws), rows,
               (r->rows + rows - 1) / rows, cli_fmt_bytes((double)limit, lim, sizeof lim));
   }
+  return EXIT_OK;
+}
+
+/* --fft-wisdom, before planning: imports FILE when it exists. A file that is there but cannot
+ * be used is bad input (exit 2, nothing written). */
+static int wisdom_import(const conv_opts *o) {
+  if (o->fft_wisdom == NULL || access(o->fft_wisdom, F_OK) != 0) return EXIT_OK;
+  dwconv_status st = dwconv_fft_wisdom_import(o->fft_wisdom);
+  if (st == DWCONV_SUCCESS) return EXIT_OK;
+  cli_error("conv: --fft-wisdom: %s", *dwconv_last_error() ? dwconv_last_error() : dwconv_status_string(st));
+  return st == DWCONV_ERROR_IO ? EXIT_USAGE : cli_status_exit(st);
+}
+
+/* --fft-wisdom, after planning: when the main plan runs the CPU FFT path, tunes its transforms
+ * (instant when the imported file already has them), remakes the plan so it uses them, and
+ * saves FILE. A file that cannot be written only warns: the result does not depend on it. */
+static int wisdom_tune(const conv_opts *o, conv_run *r) {
+  dwconv_plan_info info;
+  if (o->fft_wisdom == NULL || dwconv_plan_get_info(r->plan, &info) != DWCONV_SUCCESS ||
+      info.backend != DWCONV_BACKEND_CPU || info.algo != DWCONV_ALGO_FFT)
+    return EXIT_OK;
+  if (!o->quiet) fprintf(stderr, "dwconv: conv: tuning FFT plans of length %zu...\n", info.block_len);
+  dwconv_desc d = conv_desc(o, r, r->block_rows);
+  dwconv_status st = dwconv_fft_tune(&d);
+  if (st != DWCONV_SUCCESS) {
+    cli_error("conv: --fft-wisdom: tuning failed: %s", *dwconv_last_error() ? dwconv_last_error() : dwconv_status_string(st));
+    return EXIT_RUNTIME;
+  }
+  dwconv_plan_destroy(r->plan);
+  r->plan = NULL;
+  int rc = make_plan(o, r, r->block_rows, &r->plan);
+  if (rc != EXIT_OK) return rc == EXIT_USAGE ? EXIT_RUNTIME : rc; /* it worked a moment ago */
+  st = dwconv_fft_wisdom_export(o->fft_wisdom);
+  if (st != DWCONV_SUCCESS && !o->quiet)
+    cli_error("conv: warning: --fft-wisdom: %s", *dwconv_last_error() ? dwconv_last_error() : dwconv_status_string(st));
   return EXIT_OK;
 }
 
@@ -373,7 +420,9 @@ int cmd_conv(int argc, char **argv) {
     rc = EXIT_USAGE;
     goto out;
   }
+  if ((rc = wisdom_import(&o)) != EXIT_OK) goto out;
   if ((rc = plan_blocks(&o, &r)) != EXIT_OK) goto out;
+  if ((rc = wisdom_tune(&o, &r)) != EXIT_OK) goto out;
 
   /* Create the output before any work, so an unwritable path fails fast. */
   unsigned char hdr[256];

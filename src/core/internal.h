@@ -95,6 +95,11 @@ typedef struct dwconv_backend_ops {
   dwconv_status (*set_stream)(void *state, void *stream);
   void (*get_info)(const void *state, dwconv_plan_info *info);
   void (*destroy)(void *state);
+  /* Optional: set_kernel + execute in one call for dwconv_convolve, when the backend can do
+   * it better (the CPU FFT path skips storing every row's spectrum). NULL: not offered. The
+   * result must be bitwise what set_kernel + execute would give. */
+  dwconv_status (*convolve)(void *state, const void *A, ptrdiff_t lda, const void *B, ptrdiff_t ldb,
+                            void *C, ptrdiff_t ldc);
 } dwconv_backend_ops;
 
 extern const dwconv_backend_ops dwconv__cpu_ops;

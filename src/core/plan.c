@@ -312,8 +312,12 @@ dwconv_status dwconv_convolve(const dwconv_desc *desc, const void *A, ptrdiff_t 
   if (st != DWCONV_SUCCESS) return st;
   dwconv_plan *plan = NULL;
   st = dwconv_plan_create(&plan, desc);
-  if (st == DWCONV_SUCCESS) st = dwconv_plan_set_kernel(plan, B, ldb);
-  if (st == DWCONV_SUCCESS) st = dwconv_plan_execute(plan, A, lda, C, ldc);
+  if (st == DWCONV_SUCCESS && plan->ops->convolve != NULL) {
+    st = plan->ops->convolve(plan->state, A, lda, B, ldb, C, ldc);
+  } else {
+    if (st == DWCONV_SUCCESS) st = dwconv_plan_set_kernel(plan, B, ldb);
+    if (st == DWCONV_SUCCESS) st = dwconv_plan_execute(plan, A, lda, C, ldc);
+  }
   dwconv_plan_destroy(plan);
   return st;
 }

@@ -235,6 +235,16 @@ static dwconv_status cpu_execute(void *vs, const void *A, ptrdiff_t lda, void *C
   return DWCONV_SUCCESS;
 }
 
+/* dwconv_convolve's call: the FFT path's fused one-shot when it applies, else the two steps. */
+static dwconv_status cpu_convolve(void *vs, const void *A, ptrdiff_t lda, const void *B, ptrdiff_t ldb,
+                                  void *C, ptrdiff_t ldc) {
+  cpu_state *s = (cpu_state *)vs;
+  if (s->fft != NULL && dwconv__cpu_fft_fuses(s->fft, ldb))
+    return dwconv__cpu_fft_convolve(s->fft, A, lda, B, ldb, C, ldc);
+  dwconv_status st = cpu_set_kernel(vs, B, ldb);
+  return st != DWCONV_SUCCESS ? st : cpu_execute(vs, A, lda, C, ldc);
+}
+
 static void cpu_get_info(const void *vs, dwconv_plan_info *info) {
   const cpu_state *s = (const cpu_state *)vs;
   info->workspace_bytes = s->bytes;
@@ -244,5 +254,5 @@ static void cpu_get_info(const void *vs, dwconv_plan_info *info) {
 const char *dwconv__cpu_simd_name(void) { return dwconv__direct_select()->name; }
 
 const dwconv_backend_ops dwconv__cpu_ops = {
-    "cpu", cpu_create, cpu_set_kernel, cpu_execute, NULL, cpu_get_info, cpu_destroy,
+    "cpu", cpu_create, cpu_set_kernel, cpu_execute, NULL, cpu_get_info, cpu_destroy, cpu_convolve,
 };

@@ -19,6 +19,16 @@ dwconv_status dwconv__cpu_fft_set_kernel(dwconv_cpu_fft *f, const void *B, ptrdi
 void dwconv__cpu_fft_execute(dwconv_cpu_fft *f, const void *A, ptrdiff_t lda, void *C,
                              ptrdiff_t ldc);
 
+/* Whether dwconv__cpu_fft_convolve applies: one kernel row per signal row (ldb != 0) and at
+ * least 4 rows per thread. */
+int dwconv__cpu_fft_fuses(const dwconv_cpu_fft *f, ptrdiff_t ldb);
+
+/* One shot without the stored spectrum: each row's kernel spectrum is made by the thread that
+ * then runs that row, in a small per-thread buffer. Gives the same bits as set_kernel +
+ * execute. OUT_OF_MEMORY when the per-thread buffer cannot be had. */
+dwconv_status dwconv__cpu_fft_convolve(dwconv_cpu_fft *f, const void *A, ptrdiff_t lda, const void *B,
+                                       ptrdiff_t ldb, void *C, ptrdiff_t ldc);
+
 /* Bytes held (buffers and spectrum). */
 size_t dwconv__cpu_fft_bytes(const dwconv_cpu_fft *f);
 

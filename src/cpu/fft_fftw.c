@@ -294,6 +294,27 @@ void dwconv__cpu_fft_execute(dwconv_cpu_fft *f, const void *A, ptrdiff_t lda, vo
     execute_f32(f, (const float *)A, lda, (float *)C, ldc);
 }
 
+int dwconv__cpu_fft_fuses(const dwconv_cpu_fft *f, ptrdiff_t ldb) {
+  /* Whole rows are the work items there: with fewer than ~4 rows per thread the (row, pair)
+   * items of execute balance better. */
+  return ldb != 0 && f->prob.geom.rows >= 4 * (size_t)f->threads;
+}
+
+dwconv_status dwconv__cpu_fft_convolve(dwconv_cpu_fft *f, const void *A, ptrdiff_t lda, const void *B,
+                                       ptrdiff_t ldb, void *C, ptrdiff_t ldc) {
+  /* threads x nc complex: no larger than the transform buffers checked at create. */
+  size_t bytes = (size_t)f->threads * f->nc * 2 * f->prob.elem_size;
+  void *kbuf = dwconv__malloc(bytes);
+  if (kbuf == NULL)
+    return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating per-thread kernel spectra (%zu bytes)", bytes);
+  if (f->prob.desc.dtype == DWCONV_FLOAT64)
+    convolve_rows_f64(f, (const double *)A, lda, (const double *)B, ldb, (double *)C, ldc, (cplx_f64 *)kbuf);
+  else
+    convolve_rows_f32(f, (const float *)A, lda, (const float *)B, ldb, (float *)C, ldc, (cplx_f32 *)kbuf);
+  dwconv__free(kbuf);
+  return DWCONV_SUCCESS;
+}
+
 size_t dwconv__cpu_fft_bytes(const dwconv_cpu_fft *f) { return f->bytes; }
 
 void dwconv__cpu_fft_destroy(dwconv_cpu_fft *f) {
@@ -317,6 +338,12 @@ dwconv_status dwconv__cpu_fft_set_kernel(dwconv_cpu_fft *f, const void *B, ptrdi
 }
 void dwconv__cpu_fft_execute(dwconv_cpu_fft *f, const void *A, ptrdiff_t lda, void *C, ptrdiff_t ldc) {
   (void)f; (void)A; (void)lda; (void)C; (void)ldc;
+}
+int dwconv__cpu_fft_fuses(const dwconv_cpu_fft *f, ptrdiff_t ldb) { (void)f; (void)ldb; return 0; }
+dwconv_status dwconv__cpu_fft_convolve(dwconv_cpu_fft *f, const void *A, ptrdiff_t lda, const void *B,
+                                       ptrdiff_t ldb, void *C, ptrdiff_t ldc) {
+  (void)f; (void)A; (void)lda; (void)B; (void)ldb; (void)C; (void)ldc;
+  return dwconv__error(DWCONV_ERROR_NOT_SUPPORTED, "this dwconv was built without FFTW");
 }
 size_t dwconv__cpu_fft_bytes(const dwconv_cpu_fft *f) { (void)f; return 0; }
 void dwconv__cpu_fft_destroy(dwconv_cpu_fft *f) { (void)f; }

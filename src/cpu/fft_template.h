@@ -49,33 +49,35 @@ static void DW_SFX(plan_free)(void *p1, void *p2) {
   if (p2) DW_X(destroy_plan)((DW_X(plan))p2);
 }
 
-/* Spectrum row r: FFT of b' zero-padded to L, scaled by 1/L, bins 0..L/2 (the rest follow
- * from K[L-j] = conj K[j]); b' = B (convolve) or B reversed (correlate). */
-static void DW_SFX(set_kernel)(dwconv_cpu_fft *f, const DW_T *B, ptrdiff_t ldb) {
-  DW_SFX(cplx) *spec = (DW_SFX(cplx) *)f->spectrum;
-  const ptrdiff_t rows = (ptrdiff_t)f->krows;
+/* One spectrum row into k: FFT of b' zero-padded to L, scaled by 1/L, bins 0..L/2 (the rest
+ * follow from K[L-j] = conj K[j]); b' = b (convolve) or b reversed (correlate). Uses thread
+ * tid's buffers. */
+static void DW_SFX(kernel_row)(const dwconv_cpu_fft *f, int tid, const DW_T *b, DW_SFX(cplx) *k) {
   const size_t L = f->L, P = f->prob.geom.p, nc = f->nc;
   const int rev = f->prob.desc.op == DWCONV_OP_CORRELATE;
   const DW_T scale = (DW_T)1 / (DW_T)L;
-  const int threads = (double)rows * (double)L < SERIAL_POINTS ? 1 : f->threads;
+  DW_T *re = (DW_T *)DW_SFX(in_buf)(f, tid);
+  DW_SFX(cplx) *z = DW_SFX(out_buf)(f, tid);
+  for (size_t j = 0; j < P; j++) re[j] = rev ? b[P - 1 - j] : b[j];
+  memset(re + P, 0, (L - P) * sizeof *re);
+  DW_X(execute_dft_r2c)((DW_X(plan))f->r2c, re, (DW_X(complex) *)z);
+  for (size_t j = 0; j < nc; j++) {
+    k[j][0] = z[j][0] * scale;
+    k[j][1] = z[j][1] * scale;
+  }
+}
+
+/* Every kernel row's spectrum into f->spectrum (krows x nc). */
+static void DW_SFX(set_kernel)(dwconv_cpu_fft *f, const DW_T *B, ptrdiff_t ldb) {
+  DW_SFX(cplx) *spec = (DW_SFX(cplx) *)f->spectrum;
+  const ptrdiff_t rows = (ptrdiff_t)f->krows;
+  const int threads = (double)rows * (double)f->L < SERIAL_POINTS ? 1 : f->threads;
   (void)threads; /* unused without OpenMP */
   const int grab = dwconv__omp_grab(rows, threads);
   (void)grab;
 #pragma omp parallel for schedule(dynamic, grab) num_threads(threads) if (threads > 1 && rows > 1)
-  for (ptrdiff_t r = 0; r < rows; r++) {
-    const int tid = dw_thread_id();
-    DW_T *re = (DW_T *)DW_SFX(in_buf)(f, tid);
-    DW_SFX(cplx) *z = DW_SFX(out_buf)(f, tid);
-    const DW_T *b = B + r * ldb;
-    for (size_t j = 0; j < P; j++) re[j] = rev ? b[P - 1 - j] : b[j];
-    memset(re + P, 0, (L - P) * sizeof *re);
-    DW_X(execute_dft_r2c)((DW_X(plan))f->r2c, re, (DW_X(complex) *)z);
-    DW_SFX(cplx) *k = spec + (size_t)r * nc;
-    for (size_t j = 0; j < nc; j++) {
-      k[j][0] = z[j][0] * scale;
-      k[j][1] = z[j][1] * scale;
-    }
-  }
+  for (ptrdiff_t r = 0; r < rows; r++)
+    DW_SFX(kernel_row)(f, dw_thread_id(), B + r * ldb, spec + (size_t)r * f->nc);
 }
 
 /* Slots [0, n) of both lanes: the real lane from x (zeros when x is NULL), the imaginary lane
@@ -192,6 +194,23 @@ static void DW_SFX(single_block)(const dwconv_cpu_fft *f, int tid, const DW_T *a
   memcpy(c + first, re + (g->p - 1), count * sizeof *re);
 }
 
+/* Blocks b and b+1 of row a (or block b alone when it is the row's last and bpr is odd)
+ * through thread tid's buffers with spectrum k, into output row c. */
+static void DW_SFX(blocks)(const dwconv_cpu_fft *f, int tid, const DW_T *a, const DW_SFX(cplx) *k, DW_T *c,
+                           size_t b) {
+  const dwconv_geometry *g = &f->prob.geom;
+  if (b + 1 == g->blocks_per_row) {
+    DW_SFX(single_block)(f, tid, a, k, c, b);
+    return;
+  }
+  DW_SFX(cplx) *in = DW_SFX(in_buf)(f, tid), *out = DW_SFX(out_buf)(f, tid);
+  DW_SFX(gather2)(g, f->L, a, b, in);
+  DW_X(execute_dft)((DW_X(plan))f->fwd, (DW_X(complex) *)in, (DW_X(complex) *)out);
+  DW_SFX(mul_full)(f->L, out, k, in);
+  DW_X(execute_dft)((DW_X(plan))f->bwd, (DW_X(complex) *)in, (DW_X(complex) *)out);
+  DW_SFX(scatter2)(g, out, c, b);
+}
+
 /* Every row's blocks, as pairs (b, b+1) through the complex transforms plus the odd last
  * block through the real ones; work items are (row, pair) and do not depend on the thread
  * count, so neither do the results. */
@@ -209,20 +228,31 @@ static void DW_SFX(execute)(dwconv_cpu_fft *f, const DW_T *A, ptrdiff_t lda, DW_
   (void)grab;
 #pragma omp parallel for schedule(dynamic, grab) num_threads(threads) if (threads > 1 && units > 1)
   for (ptrdiff_t u = 0; u < units; u++) {
-    const int tid = dw_thread_id();
     const size_t m = (size_t)u / per_row, b = 2 * ((size_t)u % per_row);
-    const DW_T *a = A + (ptrdiff_t)m * lda;
-    DW_T *c = C + (ptrdiff_t)m * ldc;
-    const DW_SFX(cplx) *k = spec + m * spec_stride;
-    if (b + 1 == bpr) {
-      DW_SFX(single_block)(f, tid, a, k, c, b);
-      continue;
-    }
-    DW_SFX(cplx) *in = DW_SFX(in_buf)(f, tid), *out = DW_SFX(out_buf)(f, tid);
-    DW_SFX(gather2)(g, L, a, b, in);
-    DW_X(execute_dft)((DW_X(plan))f->fwd, (DW_X(complex) *)in, (DW_X(complex) *)out);
-    DW_SFX(mul_full)(L, out, k, in);
-    DW_X(execute_dft)((DW_X(plan))f->bwd, (DW_X(complex) *)in, (DW_X(complex) *)out);
-    DW_SFX(scatter2)(g, out, c, b);
+    DW_SFX(blocks)(f, dw_thread_id(), A + (ptrdiff_t)m * lda, spec + m * spec_stride, C + (ptrdiff_t)m * ldc, b);
+  }
+}
+
+/* One shot with one kernel row per signal row: each row's spectrum is made in thread tid's
+ * slot of kbuf (threads x nc) just before that row's blocks use it, instead of all rows'
+ * spectra first. Same transforms and arithmetic as set_kernel + execute, so the same bits;
+ * what goes is the rows x nc spectrum array: its allocation, first-touch page faults and a
+ * round trip through memory. Work items are whole rows (the caller uses this only when
+ * there are several rows per thread). */
+static void DW_SFX(convolve_rows)(const dwconv_cpu_fft *f, const DW_T *A, ptrdiff_t lda, const DW_T *B,
+                                  ptrdiff_t ldb, DW_T *C, ptrdiff_t ldc, DW_SFX(cplx) *kbuf) {
+  const dwconv_geometry *g = &f->prob.geom;
+  const ptrdiff_t rows = (ptrdiff_t)g->rows;
+  const int threads = (double)g->rows * (double)(g->blocks_per_row + 1) * (double)f->L < SERIAL_POINTS ? 1 : f->threads;
+  (void)threads; /* unused without OpenMP */
+  const int grab = dwconv__omp_grab(rows, threads);
+  (void)grab;
+#pragma omp parallel for schedule(dynamic, grab) num_threads(threads) if (threads > 1 && rows > 1)
+  for (ptrdiff_t m = 0; m < rows; m++) {
+    const int tid = dw_thread_id();
+    DW_SFX(cplx) *k = kbuf + (size_t)tid * f->nc;
+    DW_SFX(kernel_row)(f, tid, B + m * ldb, k);
+    for (size_t b = 0; b < g->blocks_per_row; b += 2)
+      DW_SFX(blocks)(f, tid, A + m * lda, k, C + m * ldc, b);
   }
 }

@@ -220,4 +220,4 @@ static dwconv_status stream_state(void *state, void *stream) {
 
 const dwconv_backend_ops dwconv__cuda_ops = {
     "cuda", create_state, dwconv__cuda_set_kernel, dwconv__cuda_execute,
-    stream_state, info_state, destroy_state};
+    stream_state, info_state, destroy_state, NULL};

@@ -66,5 +66,19 @@ mkdir -p sub && "$DW" conv A4.npy B4.npy -o sub/D.npy -q && [ -f sub/D.npy ] || 
 (umask 022 && "$DW" conv A4.npy B4.npy -o perm.npy -q)
 case $(ls -l perm.npy) in -rw-r--r--*) ;; *) echo "FAIL: perm.npy mode $(ls -l perm.npy)"; fail=1 ;; esac
 
+# --fft-wisdom: the first run tunes and writes the file, the second reads it; both results
+# right; a file that is not wisdom is bad input (exit 2, no output written).
+case " $ALGOS " in *" fft "*)
+  run A4.npy B4.npy --mode same --algo fft --fft-wisdom plans.wis
+  check A4.npy B4.npy --mode same
+  head -c 20 plans.wis 2>/dev/null | grep -q dwconv-fftw-wisdom || { echo "FAIL: plans.wis not written"; fail=1; }
+  run A4.npy B4.npy --mode same --algo fft --fft-wisdom plans.wis
+  check A4.npy B4.npy --mode same
+  echo junk > junk.wis
+  rc=0; "$DW" conv A4.npy B4.npy -o W.npy --algo fft --fft-wisdom junk.wis -q 2>/dev/null || rc=$?
+  { [ $rc = 2 ] && [ ! -e W.npy ]; } || { echo "FAIL: --fft-wisdom junk.wis: exit $rc, W.npy $(ls W.npy 2>&1)"; fail=1; }
+  ;;
+esac
+
 [ $fail = 0 ] && echo "roundtrip: $n runs ok"
 exit $fail
