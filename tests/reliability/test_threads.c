@@ -9,6 +9,14 @@
  *   FFT plans of more than 8 distinct block lengths (so the process-wide FFTW plan cache
  *   inserts, shares and evicts entries under the executors) and run one-shot calls.
  *
+ * test_tune_race (builds with FFTW): a tuner thread runs dwconv_fft_tune, exports the wisdom
+ *   to a file and imports it back, over and over, while user threads create, execute and
+ *   destroy FFT plans of the lengths being tuned and run one-shot calls. Tuning changes which
+ *   FFTW plan a new dwconv plan gets, so results are checked against the long-double
+ *   reference (not bitwise), except that one plan executed twice must repeat its bits even
+ *   when tuning happened in between. Built with -DDWCONV_SANITIZE=ON (CI) this is where a
+ *   use-after-free of a stale cached FFTW plan would show.
+ *
  * DWCONV_REL_PLAN_THREADS=n forces desc.threads = n in every plan (the ThreadSanitizer run
  * uses 1: libgomp is not instrumented). DWCONV_REL_ITERS scales the iteration count.
  */
@@ -18,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test_common.h"
 
@@ -267,12 +276,153 @@ END_TEST
 START_TEST(test_create_destroy_race) { run_all(4, iters(150), 3, iters(250)); }
 END_TEST
 
+/* ---- test_tune_race ---- */
+#define N_TUNE 3
+
+typedef struct tune_user {
+  pthread_t tid;
+  _Atomic int *users_left;
+  jdata *shapes; /* N_TUNE */
+  long double *refs[N_TUNE];
+  int iters, offset;
+  pthread_barrier_t *start;
+  long bad, runs;
+  char first[256];
+} tune_user;
+
+typedef struct tuner {
+  pthread_t tid;
+  jdata *shapes;
+  int iters;                 /* at least this many rounds, then on until the users finish */
+  _Atomic int *users_left;
+  pthread_barrier_t *start;
+  char path[128];
+  long bad, rounds;
+  char first[256];
+} tuner;
+
+static void *tune_loop(void *arg) {
+  tuner *t = (tuner *)arg;
+  pthread_barrier_wait(t->start);
+  for (int it = 0; it < t->iters || *t->users_left > 0; it++) {
+    dwconv_status st = dwconv_fft_tune(&t->shapes[it % N_TUNE].d);
+    if (st == DWCONV_SUCCESS) st = dwconv_fft_wisdom_export(t->path);
+    if (st == DWCONV_SUCCESS) st = dwconv_fft_wisdom_import(t->path);
+    t->rounds++;
+    if (st != DWCONV_SUCCESS) {
+      t->bad++;
+      if (t->first[0] == '\0') snprintf(t->first, sizeof t->first, "tune/export/import: %s", dwconv_last_error());
+    }
+  }
+  return NULL;
+}
+
+static void *tune_user_loop(void *arg) {
+  tune_user *w = (tune_user *)arg;
+  pthread_barrier_wait(w->start);
+  for (int it = 0; it < w->iters; it++) {
+    int k = (it + w->offset) % N_TUNE;
+    jdata *x = &w->shapes[k];
+    void *C1 = malloc(x->c_bytes), *C2 = malloc(x->c_bytes);
+    dwconv_plan *p = NULL;
+    dwconv_status st = C1 && C2 ? dwconv_plan_create(&p, &x->d) : DWCONV_ERROR_OUT_OF_MEMORY;
+    if (st == DWCONV_SUCCESS) st = dwconv_plan_set_kernel(p, x->B, x->ldb);
+    if (st == DWCONV_SUCCESS) st = dwconv_plan_execute(p, x->A, (ptrdiff_t)x->d.signal_len, C1, (ptrdiff_t)x->out_len);
+    if (st == DWCONV_SUCCESS) /* a one-shot call in between: it may plan from new wisdom */
+      st = dwconv_convolve(&x->d, x->A, (ptrdiff_t)x->d.signal_len, x->B, x->ldb, C2, (ptrdiff_t)x->out_len);
+    double e = st == DWCONV_SUCCESS ? tc_max_row_err(C2, (ptrdiff_t)x->out_len, x->d.dtype, w->refs[k], x->d.rows, x->out_len) : 0;
+    if (st == DWCONV_SUCCESS)
+      st = dwconv_plan_execute(p, x->A, (ptrdiff_t)x->d.signal_len, C2, (ptrdiff_t)x->out_len);
+    dwconv_plan_destroy(p);
+    w->runs++;
+    const char *why = NULL;
+    if (st != DWCONV_SUCCESS) why = dwconv_last_error();
+    else if (!(e <= tc_tol(x->d.dtype))) why = "one-shot result outside the error bound";
+    else if (!(tc_max_row_err(C1, (ptrdiff_t)x->out_len, x->d.dtype, w->refs[k], x->d.rows, x->out_len) <= tc_tol(x->d.dtype)))
+      why = "plan result outside the error bound";
+    else if (memcmp(C1, C2, x->c_bytes) != 0) why = "a plan's second execute differs bitwise from its first";
+    if (why != NULL) {
+      w->bad++;
+      if (w->first[0] == '\0') snprintf(w->first, sizeof w->first, "shape %d: %s", k, why);
+    }
+    free(C1);
+    free(C2);
+  }
+  (*w->users_left)--;
+  return NULL;
+}
+
+START_TEST(test_tune_race) {
+  /* Short transforms (L ~ 512-2048) so that each FFTW_MEASURE round takes tens of ms. */
+  static const job shapes[N_TUNE] = {
+      {6, 900, 100, DWCONV_FLOAT32, DWCONV_MODE_SAME, DWCONV_OP_CONVOLVE, DWCONV_ALGO_FFT, 1, 0},
+      {5, 1500, 300, DWCONV_FLOAT64, DWCONV_MODE_FULL, DWCONV_OP_CORRELATE, DWCONV_ALGO_FFT, 2, 0},
+      {9, 700, 60, DWCONV_FLOAT32, DWCONV_MODE_VALID, DWCONV_OP_CONVOLVE, DWCONV_ALGO_FFT, 1, 1},
+  };
+  jdata x[N_TUNE];
+  long double *refs[N_TUNE];
+  for (int i = 0; i < N_TUNE; i++) {
+    make_job(&shapes[i], 500 + (uint64_t)i, &x[i]);
+    refs[i] = tc_ref_problem(&x[i].d, x[i].A, (ptrdiff_t)x[i].d.signal_len, x[i].B, x[i].ldb);
+  }
+  enum { USERS = 3 };
+  pthread_barrier_t start;
+  pthread_barrier_init(&start, NULL, USERS + 1);
+  static _Atomic int users_left;
+  users_left = USERS;
+  tuner t;
+  memset(&t, 0, sizeof t);
+  t.users_left = &users_left;
+  t.shapes = x;
+  t.iters = iters(6);
+  t.start = &start;
+  snprintf(t.path, sizeof t.path, "/tmp/dwconv-rel-tune-%ld.wis", (long)getpid());
+  tune_user us[USERS];
+  memset(us, 0, sizeof us);
+  ck_assert_int_eq(pthread_create(&t.tid, NULL, tune_loop, &t), 0);
+  for (int i = 0; i < USERS; i++) {
+    us[i].shapes = x;
+    us[i].users_left = &users_left;
+    memcpy(us[i].refs, refs, sizeof refs);
+    us[i].iters = iters(60);
+    us[i].offset = i;
+    us[i].start = &start;
+    ck_assert_int_eq(pthread_create(&us[i].tid, NULL, tune_user_loop, &us[i]), 0);
+  }
+  long bad = 0, runs = 0;
+  char first[300] = "";
+  pthread_join(t.tid, NULL);
+  bad += t.bad;
+  if (t.first[0]) snprintf(first, sizeof first, "tuner: %s", t.first);
+  for (int i = 0; i < USERS; i++) {
+    pthread_join(us[i].tid, NULL);
+    bad += us[i].bad;
+    runs += us[i].runs;
+    if (!first[0] && us[i].first[0]) snprintf(first, sizeof first, "user %d: %s", i, us[i].first);
+  }
+  pthread_barrier_destroy(&start);
+  unlink(t.path);
+  printf("rel_threads: tune race: %ld tune/export/import rounds beside %d users, %ld runs checked, %ld bad\n",
+         t.rounds, USERS, runs, bad);
+  fflush(stdout);
+  for (int i = 0; i < N_TUNE; i++) {
+    free(refs[i]);
+    free_job(&x[i]);
+  }
+  ck_assert_msg(bad == 0, "%ld bad; first: %s", bad, first);
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("rel_threads");
   TCase *tc = tcase_create("threads");
   tcase_set_timeout(tc, TC_TIMEOUT_S);
   tcase_add_test(tc, test_parallel_plans);
   tcase_add_test(tc, test_create_destroy_race);
+  if (tc_fft_available(DWCONV_BACKEND_CPU))
+    tcase_add_test(tc, test_tune_race);
+  else
+    printf("rel_threads: test_tune_race not run: this build has no FFTW (nothing to tune)\n");
   suite_add_tcase(s, tc);
   return s;
 }
