@@ -465,6 +465,7 @@ int main(int argc, char **argv) {
     if (st != DWCONV_SUCCESS) die_status(st, "dwconv_fft_tune");
     st = dwconv_fft_wisdom_export(o.fft_wisdom);
     if (st != DWCONV_SUCCESS) die_status(st, "dwconv_fft_wisdom_export");
+    if (wf != NULL && t_tune > 0.05) wisdom_how = "imported, then tuned"; /* the file lacked this shape */
   }
 
   /* Plan info (and cold plan creation / set_kernel times) from a first plan. */

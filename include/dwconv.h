@@ -15,10 +15,12 @@
  *   dwconv_plan_destroy(plan);
  *
  * Thread safety: distinct plans may be used from distinct threads at once. One plan must not
- * be used by two threads at the same time. dwconv_last_error() is per thread. dwconv creates
- * and destroys FFTW plans (in dwconv_plan_create / dwconv_plan_destroy) under its own lock; an
- * application that also plans with FFTW must not do so while another thread is in those two
- * calls.
+ * be used by two threads at the same time. dwconv_last_error() is per thread. dwconv calls the
+ * FFTW planner and wisdom functions (in dwconv_plan_create, dwconv_plan_destroy,
+ * dwconv_convolve, dwconv_fft_tune and dwconv_fft_wisdom_export / _import) under its own
+ * lock; an application that also plans with FFTW must not do so while another thread is in
+ * one of those calls. Wisdom the application gives FFTW directly does not refresh plans dwconv
+ * has cached; dwconv_fft_wisdom_import does.
  */
 #ifndef DWCONV_H
 #define DWCONV_H
@@ -200,29 +202,34 @@ DWCONV_API const char *dwconv_cpu_simd(void);
 /* ---- FFT plan tuning (CPU FFT path) ----
  * The CPU FFT path plans its FFTW transforms with FFTW_ESTIMATE: a few milliseconds per
  * transform length, so even a one-shot call stays cheap. Measured plans (FFTW_MEASURE) run
- * the same transforms 1.2x to 2x faster on the development machine but take 0.3 to 1 s per
- * length to make, so dwconv makes them only when asked. Tuned plans are FFTW "wisdom": every
+ * transforms of length ~4096 and up 1.3x to 2.5x faster on the development machine (no gain
+ * around 1000, docs/PERFORMANCE.md) but take 0.1 to 1 s per length to make (more for lengths
+ * far beyond 10^5), so dwconv makes them only when asked. Tuned plans are FFTW "wisdom": every
  * plan created afterwards in this process for a tuned length uses them, and the export /
  * import calls below keep them across processes (a file is valid for the FFTW version and
  * machine that made it). Results from tuned plans differ from untuned ones in the last bits
  * (another FFT algorithm) and meet the same error bounds. These calls hold the library-wide
  * FFTW planner lock: other threads creating or destroying FFT plans wait meanwhile.
- * All return NOT_SUPPORTED in a build without FFTW. */
+ * In a build without FFTW all three return NOT_SUPPORTED (after the argument checks). Any of
+ * them returns OUT_OF_MEMORY when a buffer cannot be had. */
 
 /* Makes measured plans for the transform length(s) a CPU FFT plan for *desc uses (desc.algo
  * and desc.backend are taken as FFT and CPU; everything else is validated exactly as
  * dwconv_plan_create does, with the same status codes). Takes 0.1 to a few seconds. */
 DWCONV_API dwconv_status dwconv_fft_tune(const dwconv_desc *desc);
 
-/* Writes all tuned plans of this process (both precisions) to the file `path`, replacing it
- * atomically (written to a temporary file in the same directory, then renamed). IO when the
- * file cannot be written, INVALID_VALUE for a NULL path. */
+/* Writes FFTW's wisdom of this process (both precisions: the tuned plans, plus what FFTW keeps
+ * from ordinary planning and any wisdom the application made itself) to the file `path`,
+ * replacing it atomically (written and fsync'ed to a temporary file in the same directory,
+ * then renamed over `path`; a symlink at `path` is replaced, not followed). IO when the file
+ * cannot be written, INVALID_VALUE for a NULL path. */
 DWCONV_API dwconv_status dwconv_fft_wisdom_export(const char *path);
 
 /* Adds the tuned plans in `path` (written by dwconv_fft_wisdom_export) to this process.
  * IO when the file cannot be read, INVALID_VALUE for a NULL path or a file that is not
- * dwconv wisdom or that this FFTW rejects (e.g. made by another FFTW version); on failure
- * plans made afterwards are as good as before the call. */
+ * dwconv wisdom, has a malformed or out-of-range entry (checked before FFTW sees it: FFTW's
+ * own importer would abort the process on some), or that this FFTW rejects (e.g. made by
+ * another FFTW version); on failure plans made afterwards are as good as before the call. */
 DWCONV_API dwconv_status dwconv_fft_wisdom_import(const char *path);
 
 #ifdef __cplusplus

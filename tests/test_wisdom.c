@@ -222,6 +222,60 @@ START_TEST(test_tune_export_import) {
 }
 END_TEST
 
+/* A file whose FFTW entry has a flag field too wide for FFTW's bit-fields: FFTW's own
+ * importer would abort() the process on it; dwconv must refuse it with INVALID_VALUE. The
+ * file is a real export with the first entry's second flag field set to #x7fffffff (and the
+ * block's byte count adjusted). */
+START_TEST(test_import_hostile_entry) {
+  char dir[64], path[256], bad[300];
+  make_dir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/good.wis", dir);
+  snprintf(bad, sizeof bad, "%s/bad.wis", dir);
+  dwconv_desc d = fft_desc(DWCONV_FLOAT32);
+  EXPECT(dwconv_fft_tune(&d), DWCONV_SUCCESS, "");
+  EXPECT(dwconv_fft_wisdom_export(path), DWCONV_SUCCESS, "");
+  size_t len;
+  char *text = read_file(path, &len);
+  char *blk = strstr(text, "\nf32 ");
+  ck_assert_ptr_nonnull(blk);
+  size_t count = strtoul(blk + 5, NULL, 10);
+  char *entry = strstr(blk, "\n  (");
+  ck_assert_msg(entry != NULL, "no entry in the f32 block: %s", blk);
+  /* skip "(name reg_id #x<l> " to the u field */
+  char *q = strchr(entry + 4, ' ');
+  ck_assert_ptr_nonnull(q);
+  q = strchr(q + 1, ' ');
+  ck_assert_ptr_nonnull(q);
+  q = strchr(q + 1, ' ');
+  ck_assert_msg(q != NULL && q[1] == '#', "unexpected entry: %.80s", entry);
+  char *u_end = strchr(q + 1, ' ');
+  ck_assert_ptr_nonnull(u_end);
+  const char *wide = " #x7fffffff";
+  size_t old_u = (size_t)(u_end - q), new_u = strlen(wide);
+  char *out = (char *)malloc(len + 64);
+  ck_assert_ptr_nonnull(out);
+  size_t head = (size_t)(blk - text) + 1; /* through the newline before "f32" */
+  size_t n = (size_t)snprintf(out, 64 + head, "%.*sf32 %zu", (int)head, text, count - old_u + new_u);
+  char *after_count = strchr(blk + 1, '\n'); /* the newline ending "f32 <count>" */
+  size_t mid = (size_t)(q - after_count);
+  memcpy(out + n, after_count, mid);
+  n += mid;
+  memcpy(out + n, wide, new_u);
+  n += new_u;
+  memcpy(out + n, u_end, len - (size_t)(u_end - text));
+  n += len - (size_t)(u_end - text);
+  write_file(bad, out, n);
+  EXPECT(dwconv_fft_wisdom_import(bad), DWCONV_ERROR_INVALID_VALUE, "out of range");
+  EXPECT(dwconv_fft_wisdom_import(path), DWCONV_SUCCESS, ""); /* the original still imports */
+  dwconv_plan *plan = NULL;
+  EXPECT(dwconv_plan_create(&plan, &d), DWCONV_SUCCESS, "");
+  dwconv_plan_destroy(plan);
+  free(out);
+  free(text);
+  dir_entries(dir, 1);
+}
+END_TEST
+
 /* Failures inside tuning: exactly OUT_OF_MEMORY, and tuning and planning work afterwards. */
 START_TEST(test_tune_faults) {
   dwconv_desc d = fft_desc(DWCONV_FLOAT32);
@@ -262,6 +316,7 @@ static Suite *make_suite(void) {
 #if DWCONV_TEST_HAVE_FFTW
   tcase_add_test(tc, test_errors);
   tcase_add_test(tc, test_tune_export_import);
+  tcase_add_test(tc, test_import_hostile_entry);
   tcase_add_test(tc, test_tune_faults);
 #else
   tcase_add_test(tc, test_not_supported);

@@ -199,7 +199,8 @@ dwconv_status dwconv__cpu_fft_tune(const dwconv_problem *prob) {
   planner_lock();
   /* The plans themselves are dropped again: what stays is FFTW's wisdom, which every later
    * FFTW_ESTIMATE planning of these transforms picks up. */
-  for (int cplx = 0; cplx <= 1 && ok; cplx++) {
+  const int kinds = prob->geom.blocks_per_row > 1 ? 2 : 1; /* complex pair only when used */
+  for (int cplx = 0; cplx < kinds && ok; cplx++) {
     void *p1 = NULL, *p2 = NULL;
     ok = f64 ? plan_pair_f64(L, cplx, FFTW_MEASURE, buf, buf + bytes, &p1, &p2)
              : plan_pair_f32(L, cplx, FFTW_MEASURE, buf, buf + bytes, &p1, &p2);

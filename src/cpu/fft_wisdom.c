@@ -103,7 +103,9 @@ dwconv_status dwconv_fft_wisdom_export(const char *path) {
     st = dwconv__error(DWCONV_ERROR_IO, "cannot write %s: %s", tmp, strerror(errno));
     goto done;
   }
-  int ok = fputs(MAGIC, f) != EOF && write_block(f, "f64", &d) && write_block(f, "f32", &s);
+  /* Flushed to the disk before the rename, so a crash leaves the old file or the new one. */
+  int ok = fputs(MAGIC, f) != EOF && write_block(f, "f64", &d) && write_block(f, "f32", &s) &&
+           fflush(f) == 0 && fsync(fd) == 0;
   int err = errno;
   if (fclose(f) != 0 && ok) {
     ok = 0;
@@ -136,10 +138,57 @@ static int read_block(const char *tag, const char **pos, const char *end, text_c
     len = 10 * len + (size_t)(*p++ - '0');
     digits++;
   }
-  if (digits == 0 || p >= end || *p++ != '\n' || (size_t)(end - p) < len + 1 || p[len] != '\n') return 0;
+  if (digits == 0 || p >= end || *p++ != '\n' || (size_t)(end - p) <= len || p[len] != '\n') return 0;
   out->p = p;
   out->end = p + len;
   *pos = p + len + 1;
+  return 1;
+}
+
+/* Reads "#x<hex>" at *p (after blanks); 0 when absent or longer than 16 digits. */
+static int read_hex(const char **p, const char *end, unsigned long long *v) {
+  const char *q = *p;
+  while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
+  if (end - q < 3 || q[0] != '#' || q[1] != 'x') return 0;
+  q += 2;
+  unsigned long long x = 0;
+  int digits = 0;
+  for (; q < end && digits <= 16; q++, digits++) {
+    int c = *q, d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                                 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (d < 0) break;
+    x = (x << 4) | (unsigned long long)d;
+  }
+  if (digits == 0 || digits > 16) return 0;
+  *v = x;
+  *p = q;
+  return 1;
+}
+
+/* FFTW's wisdom importer asserts (abort()s the process) when a solver entry's flag fields do
+ * not fit its bit-fields (planner.c: l and u 20 bits, the time limit 9), so a corrupted or
+ * hostile file must not reach it unchecked. Checks every entry
+ *   (<solver> <reg_id> #x<l> #x<u> #x<timelimit> #x<sig0> #x<sig1> #x<sig2> #x<sig3>)
+ * after the header line; returns 0 when one is malformed or out of range. */
+static int wisdom_entries_ok(const char *p, const char *end) {
+  if (p == end) return 1; /* no wisdom of this precision */
+  const char *open = memchr(p, '(', (size_t)(end - p)); /* the header "(fftw-3.x fftw_wisdom ..." */
+  if (open == NULL) return 0;
+  for (p = open + 1; p < end; p++) {
+    if (*p != '(') continue;
+    const char *q = p + 1;
+    while (q < end && *q != ' ' && *q != ')') q++; /* solver name */
+    while (q < end && *q == ' ') q++;
+    if (q < end && *q == '-') q++;
+    const char *digits = q;
+    while (q < end && *q >= '0' && *q <= '9') q++;
+    if (q == digits || q - digits > 9) return 0; /* reg_id */
+    unsigned long long f[7];
+    for (int i = 0; i < 7; i++)
+      if (!read_hex(&q, end, &f[i])) return 0;
+    if (f[0] >= (1ull << 20) || f[1] >= (1ull << 20) || f[2] >= (1ull << 9)) return 0;
+    p = q;
+  }
   return 1;
 }
 
@@ -190,6 +239,9 @@ dwconv_status dwconv_fft_wisdom_import(const char *path) {
                        MAGIC);
   } else if (pos += sizeof MAGIC - 1, !read_block("f64", &pos, end, &d) || !read_block("f32", &pos, end, &s)) {
     st = dwconv__error(DWCONV_ERROR_INVALID_VALUE, "%s: malformed dwconv wisdom file", path);
+  } else if (!wisdom_entries_ok(d.p, d.end) || !wisdom_entries_ok(s.p, s.end)) {
+    st = dwconv__error(DWCONV_ERROR_INVALID_VALUE,
+                       "%s: malformed FFTW wisdom entry (a field out of range: corrupted file?)", path);
   } else {
     dwconv__fftw_lock();
     /* An empty block means "no wisdom of that precision": nothing to import. */
