@@ -430,7 +430,6 @@ int cmd_conv(int argc, char **argv) {
   }
   if ((rc = wisdom_import(&o)) != EXIT_OK) goto out;
   if ((rc = plan_blocks(&o, &r)) != EXIT_OK) goto out;
-  if ((rc = wisdom_tune(&o, &r)) != EXIT_OK) goto out;
 
   /* Create the output before any work, so an unwritable path fails fast. */
   unsigned char hdr[256];
@@ -449,6 +448,8 @@ int cmd_conv(int argc, char **argv) {
     rc = EXIT_RUNTIME;
     goto out;
   }
+  /* After the output exists: an unwritable -o fails before seconds of tuning. */
+  if ((rc = wisdom_tune(&o, &r)) != EXIT_OK) goto out;
   if ((rc = prepare_buffers(&o, &r)) != EXIT_OK) goto out;
 
   progress_init(&pr, "conv", o.quiet);
