@@ -759,6 +759,11 @@ def plots(doc, prefix, log):
                     for kind in ("reuse", "oneshot"):
                         series.setdefault(f"dwconv {kind}", []).append(
                             (P, samples / (j[kind]["median_ms"] * 1e-3) * 1e-9))
+                jt = b.get("dwconv_tuned")
+                if jt and "error" not in jt and not jt["wrong"]:
+                    for kind in ("reuse", "oneshot"):
+                        series.setdefault(f"dwconv {kind} tuned", []).append(
+                            (P, samples / (jt[kind]["median_ms"] * 1e-3) * 1e-9))
                 for r in b["peers"]:
                     if "median_ms" in r and not r["wrong"]:
                         series.setdefault(r["name"], []).append((P, samples / (r["median_ms"] * 1e-3) * 1e-9))
@@ -771,8 +776,10 @@ def plots(doc, prefix, log):
             for name, pts in series.items():
                 xs, ys = zip(*pts)
                 style = dict(lw=2.5, marker="o") if name.startswith("dwconv") else dict(lw=1.2, marker=".")
-                if name == "dwconv oneshot":
+                if name.startswith("dwconv oneshot"):
                     style["ls"] = "--"
+                if name.endswith("tuned"):
+                    style.update(lw=1.5, marker="^")
                 ax.plot(xs, ys, label=name, **style)
             ax.set_xscale("log", base=2)
             ax.set_yscale("log")
