@@ -2,7 +2,8 @@
 # Short fixed-time libFuzzer runs (see docs/RELIABILITY.md):
 #   fuzz_api  (tests/fuzz/fuzz_api.c)  public API argument checks + small executions
 #   fuzz_npy  (tests/cli/fuzz_npy.c)   the CLI's .npy header parser
-# Each target starts from its corpus (tests/fuzz/corpus_api, tests/fuzz/corpus_npy) and runs
+#   fuzz_wisdom (tests/fuzz/fuzz_wisdom.c) FFT wisdom files (dwconv_fft_wisdom_import)
+# Each target starts from its corpus (tests/fuzz/corpus_api, _npy, _wisdom) and runs
 # DWCONV_FUZZ_SECONDS (default 60) seconds. New inputs go to the build dir, never into the
 # source tree (set DWCONV_FUZZ_MERGE=1 to merge them into the checked-in corpora, then review).
 # Crashes are written to $DWCONV_FUZZ_DIR/artifacts/ and make the script exit 1.
@@ -11,14 +12,14 @@
 # DWCONV_FUZZ_REQUIRED=1 turns that into a failure.
 #
 # Environment: CLANG (default clang), DWCONV_FUZZ_DIR (default build-fuzz), DWCONV_JOBS,
-#   DWCONV_FUZZ_SECONDS, DWCONV_FUZZ_TARGETS (default "fuzz_api fuzz_npy").
+#   DWCONV_FUZZ_SECONDS, DWCONV_FUZZ_TARGETS (default "fuzz_api fuzz_npy fuzz_wisdom").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 dir="${DWCONV_FUZZ_DIR:-build-fuzz}"
 secs="${DWCONV_FUZZ_SECONDS:-60}"
 jobs="${DWCONV_JOBS:-$(nproc)}"
-targets="${DWCONV_FUZZ_TARGETS:-fuzz_api fuzz_npy}"
+targets="${DWCONV_FUZZ_TARGETS:-fuzz_api fuzz_npy fuzz_wisdom}"
 cc="${CLANG:-clang}"
 
 skip() {
@@ -49,14 +50,17 @@ for t in $targets; do
   case "$t" in
     fuzz_api) corpus="$root/tests/fuzz/corpus_api" ;;
     fuzz_npy) corpus="$root/tests/fuzz/corpus_npy" ;;
+    fuzz_wisdom) corpus="$root/tests/fuzz/corpus_wisdom" ;;
     *) echo "ci-fuzz: unknown target $t"; exit 2 ;;
   esac
   work="$dir/corpus_work/$t"
   mkdir -p "$work"
   echo "ci-fuzz: $t for ${secs} s (corpus $(ls "$corpus" | wc -l) files)"
   log="$dir/$t.log"
+  maxlen=512
+  [ "$t" = fuzz_wisdom ] && maxlen=4096 # real wisdom files are 1-3 KB
   if "$dir/$t" "$work" "$corpus" -max_total_time="$secs" -timeout=20 -rss_limit_mb=4096 \
-      -malloc_limit_mb=16384 -max_len=512 -print_final_stats=1 \
+      -malloc_limit_mb=16384 -max_len="$maxlen" -print_final_stats=1 \
       -artifact_prefix="$dir/artifacts/$t-" >"$log" 2>&1; then
     grep -E "stat::number_of_executed_runs|stat::new_units_added|Done [0-9]+ runs" "$log" | sed "s/^/ci-fuzz: $t: /" || true
   else
