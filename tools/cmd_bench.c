@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_util.h"
 #include "commands.h"
@@ -30,6 +31,7 @@ typedef struct bench_opts {
   int cpu, cuda;                  /* backends to run */
   int repeat, threads;
   const char *json;
+  const char *fft_wisdom; /* --fft-wisdom FILE: tuned CPU FFT plans, read and (re)written */
 } bench_opts;
 
 typedef struct timing {
@@ -67,6 +69,8 @@ static void bench_usage(FILE *f) {
         "  --repeat R       timed runs per measurement (default 5), after one warm-up\n"
         "  --threads N      CPU threads (default: all)\n"
         "  --json FILE      also write all results as JSON\n"
+        "  --fft-wisdom F   tuned CPU FFT plans: read F if it exists, tune the lengths the FFT\n"
+        "                   runs use (untimed, seconds once), save F at the end\n"
         "  -h, --help       this help\n"
         "\n"
         "Columns: reused = plan made once, execute timed; one-shot = dwconv_convolve timed\n"
@@ -84,6 +88,7 @@ static int bench_parse(int argc, char **argv, bench_opts *o) {
       {"mode", required_argument, NULL, 'm'},   {"backend", required_argument, NULL, 'b'},
       {"repeat", required_argument, NULL, 'r'}, {"threads", required_argument, NULL, 't'},
       {"json", required_argument, NULL, 'j'},   {"help", no_argument, NULL, 'h'},
+      {"fft-wisdom", required_argument, NULL, 'W'},
       {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->dtype = DWCONV_FLOAT32;
@@ -134,6 +139,7 @@ static int bench_parse(int argc, char **argv, bench_opts *o) {
         o->threads = (int)v;
         break;
       case 'j': o->json = optarg; break;
+      case 'W': o->fft_wisdom = optarg; break;
       case 'h': bench_usage(stdout); return EXIT_OK;
       case ':': return cli_error("bench: option '%s' needs a value", argv[optind - 1]), EXIT_USAGE;
       default: return cli_error("bench: unknown option '%s' (see dwconv bench --help)", argv[optind - 1]), EXIT_USAGE;
@@ -175,6 +181,15 @@ static void measure(const bench_opts *o, record *rec, const void *A, const void 
   ptrdiff_t lda = (ptrdiff_t)rec->n, ldb = (ptrdiff_t)rec->p, ldc = (ptrdiff_t)rec->out_len;
   dwconv_plan *plan = NULL;
   dwconv_status st = dwconv_plan_create(&plan, &d);
+  dwconv_plan_info probe;
+  if (st == DWCONV_SUCCESS && o->fft_wisdom != NULL && dwconv_plan_get_info(plan, &probe) == DWCONV_SUCCESS &&
+      probe.backend == DWCONV_BACKEND_CPU && probe.algo == DWCONV_ALGO_FFT) {
+    /* --fft-wisdom: tune (untimed; instant when already tuned), then a plan made from it. */
+    dwconv_plan_destroy(plan);
+    plan = NULL;
+    st = dwconv_fft_tune(&d);
+    if (st == DWCONV_SUCCESS) st = dwconv_plan_create(&plan, &d);
+  }
   if (st == DWCONV_SUCCESS) {
     dwconv_plan_info info;
     dwconv_plan_get_info(plan, &info);
@@ -309,6 +324,12 @@ int cmd_bench(int argc, char **argv) {
     if (ol == 0 || m > SIZE_MAX / es / widest / 2)
       return cli_error("bench: shape %zu x %zu, P %zu is too large", m, n, p), EXIT_USAGE;
   }
+  if (o.fft_wisdom != NULL && access(o.fft_wisdom, F_OK) == 0) {
+    dwconv_status ws = dwconv_fft_wisdom_import(o.fft_wisdom);
+    if (ws != DWCONV_SUCCESS)
+      return cli_error("bench: --fft-wisdom: %s", *dwconv_last_error() ? dwconv_last_error() : dwconv_status_string(ws)),
+             EXIT_USAGE;
+  }
   FILE *jf = NULL;
   if (o.json != NULL && (jf = fopen(o.json, "w")) == NULL)
     return cli_error("%s: cannot write: %s", o.json, strerror(errno)), EXIT_USAGE;
@@ -360,6 +381,13 @@ int cmd_bench(int argc, char **argv) {
       }
     }
     free(A), free(B), free(C);
+  }
+  if (o.fft_wisdom != NULL) {
+    dwconv_status ws = dwconv_fft_wisdom_export(o.fft_wisdom);
+    if (ws != DWCONV_SUCCESS)
+      cli_error("bench: warning: --fft-wisdom: %s", *dwconv_last_error() ? dwconv_last_error() : dwconv_status_string(ws));
+    else
+      printf("tuned CPU FFT plans (tuning untimed) kept in %s\n", o.fft_wisdom);
   }
   if (jf != NULL) {
     write_json(jf, &o, recs, nrec);

@@ -130,6 +130,8 @@ usage_case "unknown option" conv A.npy B.npy -o new.npy --frobnicate
 usage_case "option without value" conv A.npy B.npy -o
 usage_case "bench bad dtype" bench --dtype f16
 usage_case "bench bad list" bench --kernel 3,,4
+echo "not wisdom" > junk.wis
+usage_case "bench junk wisdom" bench --rows 4 --signal 10 --kernel 3 --backend cpu --fft-wisdom junk.wis
 usage_case "demo bad seed" demo --seed x
 usage_case "info extra argument" info extra
 
