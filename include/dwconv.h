@@ -68,7 +68,9 @@ typedef enum {
   DWCONV_BACKEND_CUDA = 2
 } dwconv_backend;
 
-/* How the work is done. AUTO: the backend's cost model picks direct or FFT. */
+/* How the work is done. AUTO: the backend's cost model picks direct or FFT; when it picks FFT
+ * but the FFT's memory cannot be had (OUT_OF_MEMORY, e.g. rows x (L/2+1) kernel spectra over
+ * desc.device_memory_limit), AUTO takes direct instead (dwconv_plan_get_info tells which). */
 typedef enum { DWCONV_ALGO_AUTO = 0, DWCONV_ALGO_DIRECT = 1, DWCONV_ALGO_FFT = 2 } dwconv_algo;
 
 /* Status codes. The values are pinned and will not change.

@@ -224,6 +224,64 @@ START_TEST(test_oom_device_sites) {
 }
 END_TEST
 
+/* ALGO_AUTO falls back to DIRECT when the FFT it chose cannot get its memory: with the FFT's
+ * first FFTW plan (CPU) or its first device allocation (CUDA) failed, plan_create succeeds,
+ * get_info reports DIRECT, the result is right and no error is left; the same shape without
+ * the fault is an FFT plan (so the fallback was what happened); an explicit ALGO_FFT with the
+ * same fault still fails with OUT_OF_MEMORY. The first attempts use transform lengths nothing
+ * cached before (failed attempts leave the CPU's FFTW plan cache as it was). */
+START_TEST(test_auto_falls_back_to_direct) {
+  const dwconv_fault_site site = tc_backend == DWCONV_BACKEND_CUDA ? DWCONV_FAULT_CUDA_MALLOC : DWCONV_FAULT_FFTW_PLAN;
+  if (!tc_fft_available(tc_backend)) {
+    printf("test_auto_falls_back_to_direct: no FFT in this build: not applicable\n");
+    return;
+  }
+  oom_case c = {4, 6001, 1201, DWCONV_FLOAT32, DWCONV_MODE_SAME, DWCONV_ALGO_FFT, 1, 0};
+  oom_data x;
+  make_data(&c, &x);
+  dwconv_plan *plan = NULL;
+  dwconv_plan_info info;
+  if (tc_backend == DWCONV_BACKEND_CUDA) { /* no plan cache there: ask AUTO first */
+    x.d.algo = DWCONV_ALGO_AUTO;
+    ck_assert_int_eq(dwconv_plan_create(&plan, &x.d), DWCONV_SUCCESS);
+    ck_assert_int_eq(dwconv_plan_get_info(plan, &info), DWCONV_SUCCESS);
+    dwconv_plan_destroy(plan);
+    plan = NULL;
+    x.d.algo = DWCONV_ALGO_FFT;
+    if (info.algo != DWCONV_ALGO_FFT) {
+      printf("test_auto_falls_back_to_direct: AUTO picks direct for this shape on CUDA: not applicable\n");
+      free_data(&x);
+      return;
+    }
+  }
+  dwconv__fault_inject(site, 1);
+  dwconv_status st = dwconv_plan_create(&plan, &x.d);
+  dwconv__fault_inject(site, 0);
+  ck_assert_msg(st == DWCONV_ERROR_OUT_OF_MEMORY && plan == NULL, "explicit FFT with the fault: %d (%s)", (int)st,
+                dwconv_last_error());
+
+  x.d.algo = DWCONV_ALGO_AUTO;
+  dwconv__fault_inject(site, 1);
+  st = dwconv_plan_create(&plan, &x.d);
+  size_t hits = dwconv__fault_inject(site, 0);
+  ck_assert_msg(hits >= 1, "the fault site was never reached (%zu): the test proves nothing", hits);
+  ck_assert_msg(st == DWCONV_SUCCESS, "AUTO with the FFT failing: %d (%s)", (int)st, dwconv_last_error());
+  ck_assert_str_eq(dwconv_last_error(), "");
+  ck_assert_int_eq(dwconv_plan_get_info(plan, &info), DWCONV_SUCCESS);
+  ck_assert_int_eq(info.algo, DWCONV_ALGO_DIRECT);
+  ck_assert_int_eq(dwconv_plan_set_kernel(plan, x.B, x.ldb), DWCONV_SUCCESS);
+  execute_and_check(plan, &x, "AUTO fallback to direct", 0);
+  dwconv_plan_destroy(plan);
+
+  plan = NULL; /* without the fault, AUTO's choice for this shape is FFT */
+  ck_assert_int_eq(dwconv_plan_create(&plan, &x.d), DWCONV_SUCCESS);
+  ck_assert_int_eq(dwconv_plan_get_info(plan, &info), DWCONV_SUCCESS);
+  ck_assert_msg(info.algo == DWCONV_ALGO_FFT, "AUTO picks %d here; the test needs an FFT shape", (int)info.algo);
+  dwconv_plan_destroy(plan);
+  free_data(&x);
+}
+END_TEST
+
 /* The hook itself: counts allocations and fails exactly the armed one. */
 START_TEST(test_fault_hook) {
   dwconv__fault_inject_alloc(0);
@@ -252,6 +310,7 @@ static Suite *make_suite(void) {
   TCase *tc = tcase_create("oom");
   tcase_set_timeout(tc, TC_TIMEOUT_S);
   tcase_add_test(tc, test_fault_hook);
+  tcase_add_test(tc, test_auto_falls_back_to_direct);
   tcase_add_loop_test(tc, test_oom_plan_path, 0, N_CASES);
   tcase_add_loop_test(tc, test_oom_oneshot, 0, N_CASES);
   tcase_add_loop_test(tc, test_oom_device_sites, 0, N_CASES * 3);

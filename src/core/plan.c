@@ -1,6 +1,7 @@
 /* The front end: validates every argument once, resolves AUTO choices, and calls the chosen
  * backend through its table of functions. Backends trust what arrives from here. */
 #include <stdint.h>
+#include <stdio.h>
 
 #include "internal.h"
 
@@ -190,6 +191,28 @@ dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc) {
   p->state = NULL;
   p->kernel_set = 0;
   st = ops->create(&p->prob, &p->state);
+  if (st == DWCONV_ERROR_OUT_OF_MEMORY && desc->algo == DWCONV_ALGO_AUTO && prob.desc.algo == DWCONV_ALGO_FFT) {
+    /* AUTO chose FFT for speed, but its memory (kernel spectra rows x (L/2+1), transform
+     * buffers, FFT plans) could not be had: within a device_memory_limit, say. Direct needs
+     * less (taps rows x P), so AUTO takes it rather than fail; get_info reports DIRECT. */
+    char why[512];
+    snprintf(why, sizeof why, "%s", dwconv_last_error());
+    dwconv_desc direct = *desc;
+    direct.algo = DWCONV_ALGO_DIRECT;
+    dwconv_status st2 = prepare_problem(&direct, &prob, &ops);
+    if (st2 == DWCONV_SUCCESS) {
+      p->prob = prob;
+      p->ops = ops;
+      p->state = NULL;
+      st2 = ops->create(&p->prob, &p->state);
+    }
+    if (st2 == DWCONV_SUCCESS) {
+      dwconv__clear_error();
+      st = st2;
+    } else { /* both failed: report the FFT failure (AUTO's first choice) */
+      (void)dwconv__error(st, "%s (direct, tried instead, failed too)", why);
+    }
+  }
   if (st != DWCONV_SUCCESS) {
     dwconv__free(p);
     return st;
