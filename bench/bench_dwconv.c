@@ -30,6 +30,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include <dwconv.h>
 
+#include "bench_device.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -61,6 +63,7 @@ typedef struct opts {
   int do_oneshot, do_reuse;
   int memcpy_mode;
   size_t memcpy_bytes;
+  int device_data; /* --device-data: A, B, C in device memory, reuse timed with CUDA events */
 } opts;
 
 static const char *json_path = NULL; /* for fail() */
@@ -75,6 +78,8 @@ static void usage(FILE *f) {
           "  --op convolve|correlate    (default convolve)\n"
           "  --algo auto|direct|fft     (default auto: the cost model picks)\n"
           "  --backend cpu|cuda|auto    (default cpu); cuda: host-resident data, wall clock\n"
+          "  --device-data              with --backend cuda: A, B, C in device memory (cudaMalloc),\n"
+          "                             reuse timed with CUDA events on the plan's stream\n"
           "  --threads T                CPU threads, 0 = all (default 0)\n"
           "  --repeat R                 timed calls per timing (default 10)\n"
           "  --warmup W                 untimed calls first (default 2)\n"
@@ -155,6 +160,7 @@ static void parse(int argc, char **argv, opts *o) {
     if (strcmp(a, "--memcpy") == 0) { o->memcpy_mode = 1; continue; }
     if (strcmp(a, "--no-oneshot") == 0) { o->do_oneshot = 0; continue; }
     if (strcmp(a, "--no-reuse") == 0) { o->do_reuse = 0; continue; }
+    if (strcmp(a, "--device-data") == 0) { o->device_data = 1; continue; }
     if (i + 1 >= argc) fail(2, "option %s needs a value (or is unknown); see --help", a);
     const char *v = argv[++i];
     if (strcmp(a, "--rows") == 0) o->rows = parse_size(a, v);
@@ -424,6 +430,7 @@ int main(int argc, char **argv) {
   const size_t b_bytes = mul_or_die(mul_or_die(M, P), es);
   const size_t c_bytes = mul_or_die(mul_or_die(M, out_len), es);
 
+  if (o.device_data && o.backend != DWCONV_BACKEND_CUDA) fail(2, "--device-data needs --backend cuda");
   if (o.backend == DWCONV_BACKEND_CUDA && dwconv_cuda_device_count() == 0)
     fail(1, "backend cuda: no usable CUDA device (or dwconv built without CUDA)");
 
@@ -437,6 +444,16 @@ int main(int argc, char **argv) {
     fill_normal(B, M * P, o.dtype, &st);
   }
   memset(C, 0, c_bytes); /* first touch outside the timings */
+  /* --device-data: the library sees device pointers (Ad, Bd, Cd); otherwise the host arrays. */
+  bench_dev dev;
+  memset(&dev, 0, sizeof dev);
+  const void *Ad = A, *Bd = B;
+  void *Cd = C;
+  if (o.device_data) {
+    char derr[256];
+    if (bench_dev_setup(&dev, A, a_bytes, B, b_bytes, c_bytes, derr, sizeof derr) != 0) fail(1, "%s", derr);
+    Ad = dev.A, Bd = dev.B, Cd = dev.C;
+  }
 
   dwconv_desc d = dwconv_desc_make(M, N, P, o.dtype);
   d.mode = o.mode;
@@ -474,8 +491,12 @@ int main(int argc, char **argv) {
   st = dwconv_plan_create(&plan, &d);
   double t_create = now_s() - t0;
   if (st != DWCONV_SUCCESS) die_status(st, "dwconv_plan_create");
+  if (o.device_data) { /* queue on our stream, so CUDA events bracket exactly the plan's work */
+    st = dwconv_plan_set_stream(plan, dev.stream);
+    if (st != DWCONV_SUCCESS) die_status(st, "dwconv_plan_set_stream");
+  }
   t0 = now_s();
-  st = dwconv_plan_set_kernel(plan, B, (ptrdiff_t)P);
+  st = dwconv_plan_set_kernel(plan, Bd, (ptrdiff_t)P);
   double t_kernel = now_s() - t0;
   if (st != DWCONV_SUCCESS) die_status(st, "dwconv_plan_set_kernel");
   dwconv_plan_info info;
@@ -490,7 +511,7 @@ int main(int argc, char **argv) {
     double start = now_s();
     for (int r = 0; r < o.warmup + o.repeat; r++) {
       double ts = now_s();
-      st = dwconv_convolve(&d, A, (ptrdiff_t)N, B, (ptrdiff_t)P, C, (ptrdiff_t)out_len);
+      st = dwconv_convolve(&d, Ad, (ptrdiff_t)N, Bd, (ptrdiff_t)P, Cd, (ptrdiff_t)out_len);
       double dt = now_s() - ts;
       if (st != DWCONV_SUCCESS) die_status(st, "dwconv_convolve");
       if (r >= o.warmup) one.samples[one.n++] = dt;
@@ -501,20 +522,35 @@ int main(int argc, char **argv) {
   if (o.do_reuse) {
     double start = now_s();
     for (int r = 0; r < o.warmup + o.repeat; r++) {
+      char derr[256];
+      if (o.device_data && bench_dev_start(&dev, derr, sizeof derr) != 0) fail(1, "%s", derr);
       double ts = now_s();
-      st = dwconv_plan_execute(plan, A, (ptrdiff_t)N, C, (ptrdiff_t)out_len);
+      st = dwconv_plan_execute(plan, Ad, (ptrdiff_t)N, Cd, (ptrdiff_t)out_len);
       double dt = now_s() - ts;
       if (st != DWCONV_SUCCESS) die_status(st, "dwconv_plan_execute");
+      if (o.device_data) { /* the GPU time of the queued work (execute returned once queued) */
+        double ms;
+        if (bench_dev_stop(&dev, &ms, derr, sizeof derr) != 0) fail(1, "%s", derr);
+        dt = ms * 1e-3;
+      }
       if (r >= o.warmup) reuse.samples[reuse.n++] = dt;
       if (o.max_time > 0 && reuse.n >= 1 && now_s() - start > o.max_time) break;
     }
     summarize(&reuse);
   }
   if (!o.do_oneshot && !o.do_reuse) { /* still produce C for --out / --check */
-    st = dwconv_plan_execute(plan, A, (ptrdiff_t)N, C, (ptrdiff_t)out_len);
+    st = dwconv_plan_execute(plan, Ad, (ptrdiff_t)N, Cd, (ptrdiff_t)out_len);
     if (st != DWCONV_SUCCESS) die_status(st, "dwconv_plan_execute");
   }
+  if (o.device_data) { /* C back for --out / --check, after the plan's stream is done */
+    char derr[256];
+    if (bench_dev_start(&dev, derr, sizeof derr) != 0) fail(1, "%s", derr);
+    double ms;
+    if (bench_dev_stop(&dev, &ms, derr, sizeof derr) != 0 || bench_dev_fetch(&dev, C, c_bytes, derr, sizeof derr) != 0)
+      fail(1, "%s", derr);
+  }
   dwconv_plan_destroy(plan);
+  bench_dev_free(&dev);
 
   double check_err = -1;
   size_t k = o.check_rows > 0 ? ((size_t)o.check_rows < M ? (size_t)o.check_rows : M) : 0;
@@ -526,8 +562,10 @@ int main(int argc, char **argv) {
 
   const double samples_out = (double)M * (double)out_len;
   const double flops_direct = 2.0 * (double)M * (double)out_len * (double)P; /* direct-equivalent */
-  const char *resid = info.backend == DWCONV_BACKEND_CUDA
-                          ? "host-resident A/B/C, wall clock incl. host<->device copies; device-resident data not measured by this driver"
+  const char *resid = o.device_data
+                          ? "device-resident A/B/C (cudaMalloc); reuse = CUDA events around execute on the plan's stream, one-shot = wall clock"
+                      : info.backend == DWCONV_BACKEND_CUDA
+                          ? "host-resident A/B/C, wall clock incl. host<->device copies (--device-data: device-resident)"
                           : "host";
 
   /* human-readable summary on stderr */

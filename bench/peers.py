@@ -473,6 +473,23 @@ def bench_shape(shape, opt, bench, tmpdir, backends, log0):
             log(f"  {backend} dwconv tuned: " + (f"reuse {jt['reuse']['median_ms']:.3f} ms, oneshot "
                                                  f"{jt['oneshot']['median_ms']:.3f} ms"
                                                  if "error" not in jt else f"ERROR {jt['error']}"))
+        # ---- CUDA: dwconv again on device-resident A/B/C (CUDA-event timing), the figure to
+        # set against the GPU peers' "(dev)" rows
+        if backend == "cuda" and "error" not in j:
+            if os.path.exists(fc):
+                os.remove(fc)
+            jd = run_bench(bench, ["--rows", M, "--signal", N, "--kernel", P,
+                                   "--dtype", "f64" if dt == "float64" else "f32", "--mode", mode,
+                                   "--backend", backend, "--device-data", "--threads", opt.bench_threads,
+                                   "--repeat", opt.repeat, "--warmup", opt.warmup,
+                                   "--max-time", opt.budget, "--input-a", fa, "--input-b", fb, "--out", fc])
+            if "error" not in jd:
+                C = np.fromfile(fc, dtype=dt)
+                C = C.reshape(M, out_len) if C.size == M * out_len else None
+                jd["rel_l2_error"] = rel_l2(C, ref)
+                jd["wrong"] = not (jd["rel_l2_error"] < tol)
+                del C
+            bres["dwconv_dev"] = jd
         log(f"  {backend} dwconv: " + (f"reuse {j['reuse']['median_ms']:.3f} ms, oneshot "
                                        f"{j['oneshot']['median_ms']:.3f} ms, err {j['rel_l2_error']:.1e}"
                                        if "error" not in j else f"ERROR {j['error']}"))
@@ -536,6 +553,13 @@ def bench_shape(shape, opt, bench, tmpdir, backends, log0):
             if dw_ok:
                 bres["speedup_reuse"] = best["median_ms"] / j["reuse"]["median_ms"]
                 bres["speedup_oneshot"] = best["median_ms"] / j["oneshot"]["median_ms"]
+            jd = bres.get("dwconv_dev")
+            dev_ok = [r for r in ok if r["name"].endswith("dev)")]  # "(dev)", "(gpu, dev)"
+            if jd and "error" not in jd and not jd["wrong"] and dev_ok:
+                bd = min(dev_ok, key=lambda r: r["median_ms"])
+                bres["best_dev_peer"] = bd["name"]
+                bres["speedup_reuse_dev"] = bd["median_ms"] / jd["reuse"]["median_ms"]
+                bres["speedup_oneshot_dev"] = bd["median_ms"] / jd["oneshot"]["median_ms"]
             jt = bres.get("dwconv_tuned")
             if jt and "error" not in jt and not jt["wrong"]:
                 bres["speedup_reuse_tuned"] = best["median_ms"] / jt["reuse"]["median_ms"]
@@ -583,6 +607,19 @@ def shape_rows(res, backend):
             st = j[kind]
             out.append((f"dwconv {kind}", str(pl["threads"]), st["median_ms"], st["min_ms"],
                         str(st["n"]), f"{j['rel_l2_error']:.1e}", None, None, note))
+    jd = b.get("dwconv_dev")
+    if jd is not None:
+        if "error" in jd:
+            out.append(("dwconv dev", "-", None, None, "-", "-", None, None, "ERROR: " + jd["error"][:80]))
+        else:
+            note = ("WRONG " if jd["wrong"] else "") + "device-resident A/B/C; reuse: CUDA events"
+            if b.get("best_dev_peer"):
+                note += (f"; vs {b['best_dev_peer']}: {b['speedup_reuse_dev']:.2f}x reuse, "
+                         f"{b['speedup_oneshot_dev']:.2f}x one-shot")
+            for kind in ("reuse", "oneshot"):
+                st = jd[kind]
+                out.append((f"dwconv {kind} (dev)", "-", st["median_ms"], st["min_ms"], str(st["n"]),
+                            f"{jd['rel_l2_error']:.1e}", None, None, note))
     jt = b.get("dwconv_tuned")
     if jt is not None:
         if "error" in jt:
