@@ -437,38 +437,30 @@ def bench_shape(shape, opt, bench, tmpdir, backends, log0):
         bres = dict(dwconv=None, peers=rows)
         res["backends"][backend] = bres
         # ---- dwconv
-        if os.path.exists(fc):
-            os.remove(fc)
-        j = run_bench(bench, ["--rows", M, "--signal", N, "--kernel", P,
-                              "--dtype", "f64" if dt == "float64" else "f32", "--mode", mode,
-                              "--backend", backend, "--threads", opt.bench_threads,
-                              "--repeat", opt.repeat, "--warmup", opt.warmup,
-                              "--max-time", opt.budget, "--input-a", fa, "--input-b", fb,
-                              "--out", fc])
-        if "error" not in j:
-            C = np.fromfile(fc, dtype=dt)
-            C = C.reshape(M, out_len) if C.size == M * out_len else None
-            err = rel_l2(C, ref)
-            j["rel_l2_error"] = err
-            j["wrong"] = not (err < tol)
-            del C
+        def dwconv_run(*extra):
+            """bench_dwconv on this shape's files (plus `extra` options); C read back and
+            checked against the reference (rel_l2_error, wrong)."""
+            if os.path.exists(fc):
+                os.remove(fc)
+            r = run_bench(bench, ["--rows", M, "--signal", N, "--kernel", P,
+                                  "--dtype", "f64" if dt == "float64" else "f32", "--mode", mode,
+                                  "--backend", backend, "--threads", opt.bench_threads,
+                                  "--repeat", opt.repeat, "--warmup", opt.warmup,
+                                  "--max-time", opt.budget, "--input-a", fa, "--input-b", fb,
+                                  "--out", fc, *extra])
+            if "error" not in r:
+                C = np.fromfile(fc, dtype=dt)
+                C = C.reshape(M, out_len) if C.size == M * out_len else None
+                r["rel_l2_error"] = rel_l2(C, ref)
+                r["wrong"] = not (r["rel_l2_error"] < tol)
+                del C
+            return r
+
+        j = dwconv_run()
         bres["dwconv"] = j
         # ---- dwconv again with tuned FFT plans (dwconv_fft_tune wisdom, made untimed first)
         if (opt.fft_tuned and backend == "cpu" and "error" not in j and j["plan"]["algo"] == "fft"):
-            if os.path.exists(fc):
-                os.remove(fc)
-            jt = run_bench(bench, ["--rows", M, "--signal", N, "--kernel", P,
-                                   "--dtype", "f64" if dt == "float64" else "f32", "--mode", mode,
-                                   "--backend", backend, "--threads", opt.bench_threads,
-                                   "--repeat", opt.repeat, "--warmup", opt.warmup,
-                                   "--max-time", opt.budget, "--input-a", fa, "--input-b", fb,
-                                   "--out", fc, "--fft-wisdom", os.path.join(tmpdir, "fft.wisdom")])
-            if "error" not in jt:
-                C = np.fromfile(fc, dtype=dt)
-                C = C.reshape(M, out_len) if C.size == M * out_len else None
-                jt["rel_l2_error"] = rel_l2(C, ref)
-                jt["wrong"] = not (jt["rel_l2_error"] < tol)
-                del C
+            jt = dwconv_run("--fft-wisdom", os.path.join(tmpdir, "fft.wisdom"))
             bres["dwconv_tuned"] = jt
             log(f"  {backend} dwconv tuned: " + (f"reuse {jt['reuse']['median_ms']:.3f} ms, oneshot "
                                                  f"{jt['oneshot']['median_ms']:.3f} ms"
@@ -476,20 +468,7 @@ def bench_shape(shape, opt, bench, tmpdir, backends, log0):
         # ---- CUDA: dwconv again on device-resident A/B/C (CUDA-event timing), the figure to
         # set against the GPU peers' "(dev)" rows
         if backend == "cuda" and "error" not in j:
-            if os.path.exists(fc):
-                os.remove(fc)
-            jd = run_bench(bench, ["--rows", M, "--signal", N, "--kernel", P,
-                                   "--dtype", "f64" if dt == "float64" else "f32", "--mode", mode,
-                                   "--backend", backend, "--device-data", "--threads", opt.bench_threads,
-                                   "--repeat", opt.repeat, "--warmup", opt.warmup,
-                                   "--max-time", opt.budget, "--input-a", fa, "--input-b", fb, "--out", fc])
-            if "error" not in jd:
-                C = np.fromfile(fc, dtype=dt)
-                C = C.reshape(M, out_len) if C.size == M * out_len else None
-                jd["rel_l2_error"] = rel_l2(C, ref)
-                jd["wrong"] = not (jd["rel_l2_error"] < tol)
-                del C
-            bres["dwconv_dev"] = jd
+            bres["dwconv_dev"] = dwconv_run("--device-data")
         log(f"  {backend} dwconv: " + (f"reuse {j['reuse']['median_ms']:.3f} ms, oneshot "
                                        f"{j['oneshot']['median_ms']:.3f} ms, err {j['rel_l2_error']:.1e}"
                                        if "error" not in j else f"ERROR {j['error']}"))
