@@ -17,40 +17,29 @@ int bench_dev_available(void) { return 1; }
 int bench_dev_setup(bench_dev *d, const void *A, size_t a_bytes, const void *B, size_t b_bytes,
                     size_t c_bytes, char *err, size_t errlen) {
   memset(d, 0, sizeof *d);
-  cudaError_t e;
   cudaStream_t s = NULL;
   cudaEvent_t e0 = NULL, e1 = NULL;
-  if ((e = cudaMalloc(&d->A, a_bytes)) != cudaSuccess) goto fail_a;
-  if ((e = cudaMalloc(&d->B, b_bytes)) != cudaSuccess) goto fail_b;
-  if ((e = cudaMalloc(&d->C, c_bytes)) != cudaSuccess) goto fail_c;
-  if ((e = cudaMemcpy(d->A, A, a_bytes, cudaMemcpyHostToDevice)) != cudaSuccess) goto fail_copy;
-  if ((e = cudaMemcpy(d->B, B, b_bytes, cudaMemcpyHostToDevice)) != cudaSuccess) goto fail_copy;
-  if ((e = cudaMemset(d->C, 0, c_bytes)) != cudaSuccess) goto fail_copy;
-  if ((e = cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking)) != cudaSuccess) goto fail_stream;
+  const char *what; /* the step that failed, for the message */
+  cudaError_t e;
+  if ((e = cudaMalloc(&d->A, a_bytes)) != cudaSuccess) { what = "cudaMalloc (A on the device)"; goto fail; }
+  if ((e = cudaMalloc(&d->B, b_bytes)) != cudaSuccess) { what = "cudaMalloc (B on the device)"; goto fail; }
+  if ((e = cudaMalloc(&d->C, c_bytes)) != cudaSuccess) { what = "cudaMalloc (C on the device)"; goto fail; }
+  what = "copying A/B to the device";
+  if ((e = cudaMemcpy(d->A, A, a_bytes, cudaMemcpyHostToDevice)) != cudaSuccess ||
+      (e = cudaMemcpy(d->B, B, b_bytes, cudaMemcpyHostToDevice)) != cudaSuccess ||
+      (e = cudaMemset(d->C, 0, c_bytes)) != cudaSuccess)
+    goto fail;
+  if ((e = cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking)) != cudaSuccess) { what = "cudaStreamCreate"; goto fail; }
   d->stream = s;
-  if ((e = cudaEventCreate(&e0)) != cudaSuccess || (e = cudaEventCreate(&e1)) != cudaSuccess) goto fail_event;
+  what = "cudaEventCreate";
+  if ((e = cudaEventCreate(&e0)) != cudaSuccess) goto fail;
   d->ev_start = e0;
+  if ((e = cudaEventCreate(&e1)) != cudaSuccess) goto fail;
   d->ev_stop = e1;
   return 0;
-fail_a:
-  bench_dev_free(d);
-  return cuda_err(e, "cudaMalloc (A on the device)", err, errlen);
-fail_b:
-  bench_dev_free(d);
-  return cuda_err(e, "cudaMalloc (B on the device)", err, errlen);
-fail_c:
-  bench_dev_free(d);
-  return cuda_err(e, "cudaMalloc (C on the device)", err, errlen);
-fail_copy:
-  bench_dev_free(d);
-  return cuda_err(e, "copying A/B to the device", err, errlen);
-fail_stream:
-  bench_dev_free(d);
-  return cuda_err(e, "cudaStreamCreate", err, errlen);
-fail_event:
-  if (e0) cudaEventDestroy(e0);
-  bench_dev_free(d);
-  return cuda_err(e, "cudaEventCreate", err, errlen);
+fail:
+  bench_dev_free(d); /* frees whatever was made: members are NULL until assigned */
+  return cuda_err(e, what, err, errlen);
 }
 
 int bench_dev_start(bench_dev *d, char *err, size_t errlen) {
