@@ -62,6 +62,21 @@ static inline int dwconv__add_ok(size_t a, size_t b, size_t *out) {
   return 1;
 }
 
+/* Bytes spanned by `rows` rows of `len` elements at stride ld (ld = 0: one row), or 0 with
+ * *ok = 0 when that does not fit in ptrdiff_t (strides and pointer offsets must). */
+static inline size_t dwconv__span_bytes(size_t rows, size_t ld, size_t len, size_t elem, int *ok) {
+  size_t elems, last, bytes;
+  *ok = dwconv__mul_ok(rows - 1, ld, &last) && dwconv__add_ok(last, len, &elems) &&
+        dwconv__mul_ok(elems, elem, &bytes) && bytes <= (size_t)PTRDIFF_MAX;
+  return *ok ? bytes : 0;
+}
+
+/* Whether [p, p + pb) and [q, q + qb) share a byte (spans already checked not to wrap). */
+static inline int dwconv__bytes_overlap(const void *p, size_t pb, const void *q, size_t qb) {
+  const uintptr_t p0 = (uintptr_t)p, q0 = (uintptr_t)q;
+  return p0 < q0 + qb && q0 < p0 + pb;
+}
+
 static inline size_t dwconv__dtype_size(dwconv_dtype t) { return t == DWCONV_FLOAT64 ? 8 : 4; }
 
 /* Work items a CPU thread takes at a time from a dynamic OpenMP loop of n items: about 16

@@ -75,14 +75,6 @@ unsigned dwconv_build_features(void) {
 
 const char *dwconv_cpu_simd(void) { return dwconv__cpu_simd_name(); }
 
-/* Bytes spanned by `rows` rows of `len` elements at stride ld (ld = 0: one row), or 0 with
- * *ok = 0 when that does not fit in ptrdiff_t (strides and pointer offsets must). */
-static size_t span_bytes(size_t rows, size_t ld, size_t len, size_t elem, int *ok) {
-  size_t elems, last, bytes;
-  *ok = dwconv__mul_ok(rows - 1, ld, &last) && dwconv__add_ok(last, len, &elems) &&
-        dwconv__mul_ok(elems, elem, &bytes) && bytes <= (size_t)PTRDIFF_MAX;
-  return *ok ? bytes : 0;
-}
 
 static dwconv_status check_desc(const dwconv_desc *d) {
   if ((unsigned)d->dtype > DWCONV_FLOAT64)
@@ -154,9 +146,9 @@ static dwconv_status prepare_problem(const dwconv_desc *desc, dwconv_problem *pr
   if (st != DWCONV_SUCCESS) return dwconv__error(st, "invalid sizes or mode");
   /* Every array the plan touches must be addressable with ptrdiff_t offsets. */
   int ok;
-  (void)span_bytes(desc->rows, prob->geom.out_len, prob->geom.out_len, prob->elem_size, &ok);
-  if (ok) (void)span_bytes(desc->rows, desc->signal_len, desc->signal_len, prob->elem_size, &ok);
-  if (ok) (void)span_bytes(desc->rows, desc->kernel_len, desc->kernel_len, prob->elem_size, &ok);
+  (void)dwconv__span_bytes(desc->rows, prob->geom.out_len, prob->geom.out_len, prob->elem_size, &ok);
+  if (ok) (void)dwconv__span_bytes(desc->rows, desc->signal_len, desc->signal_len, prob->elem_size, &ok);
+  if (ok) (void)dwconv__span_bytes(desc->rows, desc->kernel_len, desc->kernel_len, prob->elem_size, &ok);
   if (!ok)
     return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW,
                          "rows x length x element size overflows (rows %zu, N %zu, P %zu, output %zu)",
@@ -231,7 +223,7 @@ static dwconv_status check_kernel_args(const dwconv_problem *prob, const void *B
                          "ldb (%td) is smaller than kernel_len (%zu); use 0 to broadcast one kernel",
                          ldb, g->p);
   int ok;
-  (void)span_bytes(ldb == 0 ? 1 : g->rows, (size_t)ldb, g->p, prob->elem_size, &ok);
+  (void)dwconv__span_bytes(ldb == 0 ? 1 : g->rows, (size_t)ldb, g->p, prob->elem_size, &ok);
   if (!ok) return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "B's extent (rows x ldb) overflows");
   return DWCONV_SUCCESS;
 }
@@ -253,8 +245,8 @@ static dwconv_status check_exec_args(const dwconv_problem *prob, const void *A, 
     return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "ldc (%td) is smaller than the output length (%zu)",
                          ldc, g->out_len);
   int ok_a, ok_c;
-  size_t a_bytes = span_bytes(lda == 0 ? 1 : g->rows, (size_t)lda, g->n, es, &ok_a);
-  size_t c_bytes = span_bytes(g->rows, (size_t)ldc, g->out_len, es, &ok_c);
+  size_t a_bytes = dwconv__span_bytes(lda == 0 ? 1 : g->rows, (size_t)lda, g->n, es, &ok_a);
+  size_t c_bytes = dwconv__span_bytes(g->rows, (size_t)ldc, g->out_len, es, &ok_c);
   if (!ok_a || !ok_c)
     return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "the extent of %s (rows x stride) overflows",
                          ok_a ? "C" : "A");
@@ -262,7 +254,7 @@ static dwconv_status check_exec_args(const dwconv_problem *prob, const void *A, 
   if (a0 + a_bytes < a0 || c0 + c_bytes < c0)
     return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "array extent wraps the address space");
   /* Spans are compared whole: rows of C interleaved between rows of A count as overlap. */
-  if (a0 < c0 + c_bytes && c0 < a0 + a_bytes)
+  if (dwconv__bytes_overlap(A, a_bytes, C, c_bytes))
     return dwconv__error(DWCONV_ERROR_INVALID_VALUE,
                          "C overlaps A (in-place convolution is not supported)");
   return DWCONV_SUCCESS;
