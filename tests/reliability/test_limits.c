@@ -13,6 +13,11 @@
  *   the CPU with small N, DIRECT and FFT, per-row and broadcast kernels, checked against the
  *   long-double reference on every row.
  * test_big_signal: N = 2^28 float32 (1 GiB per array), one row, only with DWCONV_REL_BIG=1.
+ * test_huge_strides: lda, ldb, ldc = 2^31 + 77 elements, so row 2 starts 2^32 + 154 elements
+ *   (16 or 32 GiB) into each array: offsets that wrap a 32-bit int or unsigned, in elements and
+ *   in bytes, on DIRECT and FFT, per-row and broadcast kernels, plan and one-shot, checked
+ *   against the long-double reference on every row. The arrays are sparse mappings
+ *   (MAP_NORESERVE): only the pages of the rows are ever touched (a few KiB of memory).
  */
 #define _GNU_SOURCE 1 /* pthread_barrier_t, setenv, mmap flags, clock_gettime under -std=c11 */
 #include <math.h>
@@ -20,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "internal.h"
@@ -241,6 +247,88 @@ START_TEST(test_big_signal) {
 }
 END_TEST
 
+/* ---- strides beyond 32 bits ---- */
+
+#define HUGE_STRIDE (((ptrdiff_t)1 << 31) + 77)
+
+/* A sparse array of `rows` rows at stride HUGE_STRIDE elements, or NULL when the system will
+ * not map that much address space (the caller reports the test as skipped). */
+static void *map_sparse(size_t rows, size_t len, dwconv_dtype dt, size_t *bytes) {
+  *bytes = ((rows - 1) * (size_t)HUGE_STRIDE + len) * tc_esize(dt);
+  void *p = mmap(NULL, *bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+START_TEST(test_huge_strides) {
+  static const struct {
+    dwconv_dtype dt;
+    dwconv_algo algo;
+    int bcast, oneshot;
+    size_t n, p;
+  } cases[] = {
+      {DWCONV_FLOAT32, DWCONV_ALGO_DIRECT, 0, 0, 777, 45},  {DWCONV_FLOAT64, DWCONV_ALGO_DIRECT, 1, 1, 1031, 9},
+      {DWCONV_FLOAT32, DWCONV_ALGO_FFT, 0, 1, 5000, 301},  {DWCONV_FLOAT64, DWCONV_ALGO_FFT, 1, 0, 4099, 700},
+      {DWCONV_FLOAT32, DWCONV_ALGO_FFT, 0, 0, 3000, 1200},
+  };
+  const size_t ncases = sizeof cases / sizeof cases[0];
+  ck_assert_int_lt(_i, (int)ncases);
+  const dwconv_dtype dt = cases[_i].dt;
+  const dwconv_algo algo = cases[_i].algo;
+  const size_t rows = 3, n = cases[_i].n, p = cases[_i].p;
+  if (algo == DWCONV_ALGO_FFT && !tc_fft_available(DWCONV_BACKEND_CPU)) {
+    printf("rel_limits: huge stride case %d SKIPPED: no FFT in this build\n", _i);
+    return;
+  }
+  dwconv_desc d = tc_desc(rows, n, p, dt, DWCONV_MODE_FULL, DWCONV_OP_CONVOLVE, algo);
+  d.threads = 2;
+  const size_t out = tc_out_len(d.mode, n, p);
+  const ptrdiff_t lda = HUGE_STRIDE, ldb = cases[_i].bcast ? 0 : HUGE_STRIDE, ldc = HUGE_STRIDE;
+  size_t abytes, bbytes, cbytes;
+  void *A = map_sparse(rows, n, dt, &abytes), *B = map_sparse(cases[_i].bcast ? 1 : rows, p, dt, &bbytes),
+       *C = map_sparse(rows, out, dt, &cbytes);
+  if (A == NULL || B == NULL || C == NULL) {
+    printf("rel_limits: huge stride case %d SKIPPED: mmap of %zu + %zu + %zu bytes (MAP_NORESERVE) refused\n", _i,
+           abytes, bbytes, cbytes);
+    if (A) munmap(A, abytes);
+    if (B) munmap(B, bbytes);
+    if (C) munmap(C, cbytes);
+    return;
+  }
+  tc_rng r;
+  tc_rng_seed(&r, 31 + (uint64_t)_i);
+  tc_fill_normal(&r, A, dt, rows, n, (size_t)lda);
+  tc_fill_normal(&r, B, dt, cases[_i].bcast ? 1 : rows, p, (size_t)HUGE_STRIDE);
+  /* The pages of C's rows hold a sentinel beyond out_len: it must survive. */
+  const size_t esz = tc_esize(dt);
+  for (size_t m = 0; m < rows; m++)
+    tc_fill_value((char *)C + m * (size_t)ldc * esz + out * esz, dt, 64, 12345.0);
+  dwconv_status st;
+  char err[256] = "";
+  if (cases[_i].oneshot) {
+    st = dwconv_convolve(&d, A, lda, B, ldb, C, ldc);
+    if (st != DWCONV_SUCCESS) snprintf(err, sizeof err, "%s", dwconv_last_error());
+  } else {
+    st = tc_run(&d, A, lda, B, ldb, C, ldc, err, sizeof err);
+  }
+  ck_assert_msg(st == DWCONV_SUCCESS, "huge stride case %d: %s (%s)", _i, dwconv_status_string(st), err);
+  long double *ref = tc_ref_problem(&d, A, lda, B, ldb);
+  double e = tc_max_row_err(C, ldc, dt, ref, rows, out);
+  free(ref);
+  for (size_t m = 0; m < rows; m++)
+    for (size_t j = 0; j < 64; j++)
+      ck_assert_msg(tc_get((char *)C + m * (size_t)ldc * esz, dt, out + j) == 12345.0L,
+                    "huge stride case %d: row %zu written past out_len", _i, m);
+  printf("rel_limits: huge stride case %d (row 2 at element %td) %s %s N %zu P %zu %s %s: max row error %.3g\n", _i,
+         2 * HUGE_STRIDE, tc_dtype_name(dt), tc_algo_name(algo), n, p, cases[_i].bcast ? "ldb 0" : "per-row B",
+         cases[_i].oneshot ? "one-shot" : "plan", e);
+  fflush(stdout);
+  ck_assert_msg(e <= tc_tol(dt), "huge stride case %d: error %g", _i, e);
+  munmap(A, abytes);
+  munmap(B, bbytes);
+  munmap(C, cbytes);
+}
+END_TEST
+
 /* desc.threads far beyond the machine must be a status, never a crash (it once reached
  * OpenMP and killed the process: libgomp "Thread creation failed" at 40000, SIGSEGV at
  * 100000). Counts above DWCONV_MAX_THREADS are INVALID_VALUE at plan creation. */
@@ -269,6 +357,7 @@ static Suite *make_suite(void) {
   tcase_add_loop_test(tc, test_many_rows, 0, 5);
   tcase_add_loop_test(tc, test_big_signal, 0, 2);
   tcase_add_loop_test(tc, test_thread_count_limit, 0, 2);
+  tcase_add_loop_test(tc, test_huge_strides, 0, 5);
   suite_add_tcase(s, tc);
   return s;
 }
