@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 /* See cli_util.h. */
 void cli_error(const char *fmt, ...) {
@@ -122,6 +123,28 @@ int cli_status_exit(dwconv_status st) {
     case DWCONV_ERROR_NO_DEVICE: return EXIT_USAGE;
     default: return EXIT_RUNTIME;
   }
+}
+
+/* See cli_util.h. */
+const char *cli_dwconv_error(dwconv_status st) {
+  const char *msg = dwconv_last_error();
+  return msg != NULL && *msg ? msg : dwconv_status_string(st);
+}
+
+/* See cli_util.h. */
+int cli_wisdom_import(const char *cmd, const char *path) {
+  if (path == NULL || access(path, F_OK) != 0) return EXIT_OK;
+  dwconv_status st = dwconv_fft_wisdom_import(path);
+  if (st == DWCONV_SUCCESS) return EXIT_OK;
+  cli_error("%s: --fft-wisdom: %s", cmd, cli_dwconv_error(st));
+  return st == DWCONV_ERROR_IO ? EXIT_USAGE : cli_status_exit(st);
+}
+
+/* See cli_util.h. */
+int cli_wisdom_export(const char *cmd, const char *path, int quiet) {
+  dwconv_status st = dwconv_fft_wisdom_export(path);
+  if (st != DWCONV_SUCCESS && !quiet) cli_error("%s: warning: --fft-wisdom: %s", cmd, cli_dwconv_error(st));
+  return st == DWCONV_SUCCESS;
 }
 
 /* See cli_util.h. */

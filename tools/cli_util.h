@@ -49,6 +49,22 @@ int cli_parse_algo(const char *s, dwconv_algo *a);
  * (invalid value, size overflow, not supported, no device), EXIT_RUNTIME otherwise. */
 int cli_status_exit(dwconv_status st);
 
+/* The detail message of the calling thread's last failed dwconv call, or st's name when the
+ * library left none. */
+const char *cli_dwconv_error(dwconv_status st);
+
+/* --fft-wisdom FILE, before planning (cmd names the subcommand in messages): imports FILE
+ * when it exists; a missing FILE (or NULL) is not an error (it is made later). A FILE that
+ * is there but cannot be used prints "<cmd>: --fft-wisdom: <why>" and returns EXIT_USAGE
+ * (unreadable, not dwconv wisdom, corrupted, no FFTW in this build) or EXIT_RUNTIME (out of
+ * memory); EXIT_OK otherwise. */
+int cli_wisdom_import(const char *cmd, const char *path);
+
+/* --fft-wisdom FILE, after the work: saves the FFT wisdom to FILE. Failure only warns
+ * ("<cmd>: warning: --fft-wisdom: <why>", unless quiet): results never depend on it.
+ * Returns 1 when saved. */
+int cli_wisdom_export(const char *cmd, const char *path, int quiet);
+
 /* "1.50 GiB"-style rendering of a byte count into buf (returns buf). */
 const char *cli_fmt_bytes(double bytes, char *buf, size_t cap);
 

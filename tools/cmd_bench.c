@@ -218,7 +218,7 @@ static void measure(const bench_opts *o, record *rec, const void *A, const void 
   if (st != DWCONV_SUCCESS) {
     snprintf(rec->note, sizeof rec->note, "%s: %s",
              st == DWCONV_ERROR_NOT_SUPPORTED || st == DWCONV_ERROR_NO_DEVICE ? "skipped" : "failed",
-             *dwconv_last_error() ? dwconv_last_error() : dwconv_status_string(st));
+             cli_dwconv_error(st));
     return;
   }
   rec->ok = 1;
@@ -324,12 +324,7 @@ int cmd_bench(int argc, char **argv) {
     if (ol == 0 || m > SIZE_MAX / es / widest / 2)
       return cli_error("bench: shape %zu x %zu, P %zu is too large", m, n, p), EXIT_USAGE;
   }
-  if (o.fft_wisdom != NULL && access(o.fft_wisdom, F_OK) == 0) {
-    dwconv_status ws = dwconv_fft_wisdom_import(o.fft_wisdom);
-    if (ws != DWCONV_SUCCESS)
-      return cli_error("bench: --fft-wisdom: %s", *dwconv_last_error() ? dwconv_last_error() : dwconv_status_string(ws)),
-             EXIT_USAGE;
-  }
+  if ((rc = cli_wisdom_import("bench", o.fft_wisdom)) != EXIT_OK) return rc;
   FILE *jf = NULL;
   if (o.json != NULL && (jf = fopen(o.json, "w")) == NULL)
     return cli_error("%s: cannot write: %s", o.json, strerror(errno)), EXIT_USAGE;
@@ -382,13 +377,8 @@ int cmd_bench(int argc, char **argv) {
     }
     free(A), free(B), free(C);
   }
-  if (o.fft_wisdom != NULL) {
-    dwconv_status ws = dwconv_fft_wisdom_export(o.fft_wisdom);
-    if (ws != DWCONV_SUCCESS)
-      cli_error("bench: warning: --fft-wisdom: %s", *dwconv_last_error() ? dwconv_last_error() : dwconv_status_string(ws));
-    else
-      printf("tuned CPU FFT plans (tuning untimed) kept in %s\n", o.fft_wisdom);
-  }
+  if (o.fft_wisdom != NULL && cli_wisdom_export("bench", o.fft_wisdom, 0))
+    printf("tuned CPU FFT plans (tuning untimed) kept in %s\n", o.fft_wisdom);
   if (jf != NULL) {
     write_json(jf, &o, recs, nrec);
     if (fclose(jf) != 0) {

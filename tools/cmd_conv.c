@@ -193,7 +193,7 @@ static int make_plan(const conv_opts *o, const conv_run *r, size_t rows, dwconv_
   dwconv_status st = dwconv_plan_create(plan, &d);
   if (st != DWCONV_SUCCESS) {
     cli_error("conv: cannot make a plan (M=%zu N=%zu P=%zu): %s", rows, r->n, r->p,
-              *dwconv_last_error() ? dwconv_last_error() : dwconv_status_string(st));
+              cli_dwconv_error(st));
     return cli_status_exit(st);
   }
   return EXIT_OK;
@@ -250,16 +250,6 @@ static int plan_blocks(const conv_opts *o, conv_run *r) {
   return EXIT_OK;
 }
 
-/* --fft-wisdom, before planning: imports FILE when it exists. A file that is there but cannot
- * be used is bad input (exit 2, nothing written). */
-static int wisdom_import(const conv_opts *o) {
-  if (o->fft_wisdom == NULL || access(o->fft_wisdom, F_OK) != 0) return EXIT_OK;
-  dwconv_status st = dwconv_fft_wisdom_import(o->fft_wisdom);
-  if (st == DWCONV_SUCCESS) return EXIT_OK;
-  cli_error("conv: --fft-wisdom: %s", *dwconv_last_error() ? dwconv_last_error() : dwconv_status_string(st));
-  return st == DWCONV_ERROR_IO ? EXIT_USAGE : cli_status_exit(st);
-}
-
 /* --fft-wisdom, after planning: when the main plan runs the CPU FFT path, tunes its transforms
  * (instant when the imported file already has them), remakes the plan so it uses them, and
  * saves FILE. A file that cannot be written only warns: the result does not depend on it. */
@@ -279,16 +269,14 @@ static int wisdom_tune(const conv_opts *o, conv_run *r) {
     fprintf(stderr, "dwconv: conv: tuned FFT plans of length %zu in %.1f s (kept in %s)\n", info.block_len, secs,
             o->fft_wisdom);
   if (st != DWCONV_SUCCESS) {
-    cli_error("conv: --fft-wisdom: tuning failed: %s", *dwconv_last_error() ? dwconv_last_error() : dwconv_status_string(st));
+    cli_error("conv: --fft-wisdom: tuning failed: %s", cli_dwconv_error(st));
     return EXIT_RUNTIME;
   }
   dwconv_plan_destroy(r->plan);
   r->plan = NULL;
   int rc = make_plan(o, r, r->block_rows, &r->plan);
   if (rc != EXIT_OK) return rc == EXIT_USAGE ? EXIT_RUNTIME : rc; /* it worked a moment ago */
-  st = dwconv_fft_wisdom_export(o->fft_wisdom);
-  if (st != DWCONV_SUCCESS && !o->quiet)
-    cli_error("conv: warning: --fft-wisdom: %s", *dwconv_last_error() ? dwconv_last_error() : dwconv_status_string(st));
+  cli_wisdom_export("conv", o->fft_wisdom, o->quiet);
   return EXIT_OK;
 }
 
@@ -325,7 +313,7 @@ oom:
  * the input was valid: any failure here is a run-time one. */
 static int check(dwconv_status st, const char *what) {
   if (st == DWCONV_SUCCESS) return EXIT_OK;
-  cli_error("conv: %s failed: %s", what, *dwconv_last_error() ? dwconv_last_error() : dwconv_status_string(st));
+  cli_error("conv: %s failed: %s", what, cli_dwconv_error(st));
   return EXIT_RUNTIME;
 }
 
@@ -428,7 +416,7 @@ int cmd_conv(int argc, char **argv) {
     rc = EXIT_USAGE;
     goto out;
   }
-  if ((rc = wisdom_import(&o)) != EXIT_OK) goto out;
+  if ((rc = cli_wisdom_import("conv", o.fft_wisdom)) != EXIT_OK) goto out;
   if ((rc = plan_blocks(&o, &r)) != EXIT_OK) goto out;
 
   /* Create the output before any work, so an unwritable path fails fast. */

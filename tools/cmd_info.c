@@ -78,7 +78,7 @@ int cmd_info(int argc, char **argv) {
     st = dwconv_plan_create(&p, &d);
     dwconv_plan_destroy(p);
     printf("CUDA:         no usable device (%s)\n",
-           st == DWCONV_SUCCESS ? "plan made anyway" : *dwconv_last_error() ? dwconv_last_error() : dwconv_status_string(st));
+           st == DWCONV_SUCCESS ? "plan made anyway" : cli_dwconv_error(st));
   }
   return EXIT_OK;
 }
