@@ -5,7 +5,10 @@
 #   2. the same CPU suite again under ASan + UBSan (scripts/ci-sanitize.sh);
 #   3. the CUDA backend's host logic and kernel bodies on the CPU against a mock CUDA runtime,
 #      ASan + UBSan, every device resource acquisition failed in turn (src/cuda/hosttest);
-#   4. short fixed-time libFuzzer runs of the API and the .npy reader (scripts/ci-fuzz.sh).
+#   4. short fixed-time libFuzzer runs of the API, the .npy reader and wisdom files
+#      (scripts/ci-fuzz.sh);
+#   5. the build options' other side: without FFTW and OpenMP (and CUDA), every ctest entry
+#      again (FFT requests must then say NOT_SUPPORTED and AUTO must use direct; ~30 s).
 # DWCONV_QUICK=1 stops after step 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,5 +31,9 @@ if [ "${DWCONV_QUICK:-0}" != 1 ]; then
   # deps.sh installed clang and libFuzzer, so a skipped fuzz run is a failure here.
   DWCONV_FUZZ_REQUIRED="${DWCONV_FUZZ_REQUIRED:-1}" DWCONV_FUZZ_SECONDS="${DWCONV_FUZZ_SECONDS:-45}" \
     bash scripts/ci-fuzz.sh
+  echo "dwconv: build without FFTW and OpenMP (DWCONV_WITH_FFTW=OFF, DWCONV_WITH_OPENMP=OFF)"
+  DWCONV_BUILD_DIR="$dir-nofftw" dwconv_build -DDWCONV_BUILD_TESTS=ON -DDWCONV_WITH_FFTW=OFF \
+    -DDWCONV_WITH_OPENMP=OFF -DDWCONV_WITH_CUDA=OFF
+  ctest --test-dir "$dir-nofftw" --output-on-failure -j "$(nproc)" --timeout 1500
 fi
 echo "dwconv: all tests finished in $(( $(date +%s) - start )) s"

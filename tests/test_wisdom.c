@@ -301,6 +301,10 @@ END_TEST
 START_TEST(test_not_supported) {
   dwconv_desc d = fft_desc(DWCONV_FLOAT32);
   EXPECT(dwconv_fft_tune(&d), DWCONV_ERROR_NOT_SUPPORTED, "fftw");
+  /* Argument checks come first, as in a build with FFTW. */
+  EXPECT(dwconv_fft_tune(NULL), DWCONV_ERROR_INVALID_VALUE, "desc");
+  EXPECT(dwconv_fft_wisdom_export(NULL), DWCONV_ERROR_INVALID_VALUE, "path");
+  EXPECT(dwconv_fft_wisdom_import(NULL), DWCONV_ERROR_INVALID_VALUE, "path");
   EXPECT(dwconv_fft_wisdom_export("/tmp/dwconv-never-written.wis"), DWCONV_ERROR_NOT_SUPPORTED, "fftw");
   EXPECT(dwconv_fft_wisdom_import("/tmp/dwconv-never-written.wis"), DWCONV_ERROR_NOT_SUPPORTED, "fftw");
   ck_assert_int_ne(access("/tmp/dwconv-never-written.wis", F_OK), 0);

@@ -261,14 +261,14 @@ dwconv_status dwconv_fft_wisdom_import(const char *path) {
 #else /* !DWCONV_HAVE_FFTW */
 
 dwconv_status dwconv_fft_wisdom_export(const char *path) {
-  (void)path;
   dwconv__clear_error();
+  if (path == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "path is NULL");
   return dwconv__error(DWCONV_ERROR_NOT_SUPPORTED, "this dwconv was built without FFTW");
 }
 
 dwconv_status dwconv_fft_wisdom_import(const char *path) {
-  (void)path;
   dwconv__clear_error();
+  if (path == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "path is NULL");
   return dwconv__error(DWCONV_ERROR_NOT_SUPPORTED, "this dwconv was built without FFTW");
 }
 
