@@ -78,12 +78,12 @@ typedef enum { DWCONV_ALGO_AUTO = 0, DWCONV_ALGO_DIRECT = 1, DWCONV_ALGO_FFT = 2
  * 7: call order, 8: a bug in dwconv (please report it), 9: a file could not be read or written. */
 typedef enum {
   DWCONV_SUCCESS = 0,
-  DWCONV_ERROR_INVALID_VALUE = 1,  /* NULL pointer, zero length, bad enum, bad stride, output overlaps an input */
+  DWCONV_ERROR_INVALID_VALUE = 1,  /* NULL pointer, zero length, bad enum, bad stride, C overlaps A */
   DWCONV_ERROR_SIZE_OVERFLOW = 2,  /* element or byte counts overflow size_t, or exceed a backend limit */
   DWCONV_ERROR_OUT_OF_MEMORY = 3,  /* a host or device allocation failed */
   DWCONV_ERROR_NOT_SUPPORTED = 4,  /* valid request this build cannot do (e.g. FFT in a build without FFTW) */
   DWCONV_ERROR_NO_DEVICE = 5,      /* CUDA backend requested, but no CUDA build or no usable GPU */
-  DWCONV_ERROR_DEVICE = 6,         /* a CUDA runtime / cuFFT / cuBLAS call failed */
+  DWCONV_ERROR_DEVICE = 6,         /* a CUDA runtime or cuFFT call failed */
   DWCONV_ERROR_KERNEL_NOT_SET = 7, /* execute before set_kernel */
   DWCONV_ERROR_INTERNAL = 8,
   DWCONV_ERROR_IO = 9              /* reading or writing a file failed (FFT wisdom files) */
@@ -161,12 +161,14 @@ DWCONV_API void dwconv_plan_destroy(dwconv_plan *plan);
 DWCONV_API dwconv_status dwconv_convolve(const dwconv_desc *desc, const void *A, ptrdiff_t lda,
                                          const void *B, ptrdiff_t ldb, void *C, ptrdiff_t ldc);
 
-/* A static string naming the status, e.g. "DWCONV_ERROR_INVALID_VALUE: invalid value".
+/* A static string naming the status, e.g. "DWCONV_ERROR_INVALID_VALUE: invalid argument".
  * Never NULL, also for values out of range. */
 DWCONV_API const char *dwconv_status_string(dwconv_status status);
 
-/* The detail message of this thread's most recent dwconv call: why it failed, or "" if it
- * succeeded. Valid until this thread's next dwconv call. */
+/* The detail message of this thread's most recent dwconv call that returns a dwconv_status:
+ * why it failed, or "" if it succeeded. The other calls (dwconv_desc_make, dwconv_output_len,
+ * dwconv_plan_destroy, ...) do not reset it; dwconv_plan_destroy of a CUDA plan may set it
+ * when releasing device resources fails. Valid until this thread's next dwconv call. */
 DWCONV_API const char *dwconv_last_error(void);
 
 /* Run-time library version, "MAJOR.MINOR.PATCH". */
@@ -204,8 +206,8 @@ DWCONV_API const char *dwconv_cpu_simd(void);
 /* ---- FFT plan tuning (CPU FFT path) ----
  * The CPU FFT path plans its FFTW transforms with FFTW_ESTIMATE: a few milliseconds per
  * transform length, so even a one-shot call stays cheap. Measured plans (FFTW_MEASURE) run
- * transforms of length ~4096 and up 1.3x to 2.5x faster on the development machine (no gain
- * around 1000, docs/PERFORMANCE.md) but take 0.1 to 1 s per length to make (more for lengths
+ * transforms of length ~4096 and up 1.3x to 2.9x faster on the development machine (no gain
+ * around 1000, docs/PERFORMANCE.md) but take 0.1 to 2 s per length to make (more for lengths
  * far beyond 10^5), so dwconv makes them only when asked. Tuned plans are FFTW "wisdom": every
  * plan created afterwards in this process for a tuned length uses them, and the export /
  * import calls below keep them across processes (a file is valid for the FFTW version and

@@ -134,8 +134,8 @@ static int bench_parse(int argc, char **argv, bench_opts *o) {
         o->repeat = (int)v;
         break;
       case 't':
-        if (!cli_parse_long(optarg, 1, 4096, &v))
-          return cli_error("bench: --threads wants 1 to 4096, got '%s'", optarg), EXIT_USAGE;
+        if (!cli_parse_long(optarg, 1, DWCONV_MAX_THREADS, &v))
+          return cli_error("bench: --threads wants 1 to %d, got '%s'", DWCONV_MAX_THREADS, optarg), EXIT_USAGE;
         o->threads = (int)v;
         break;
       case 'j': o->json = optarg; break;

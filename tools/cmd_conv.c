@@ -77,7 +77,7 @@ static void conv_usage(FILE *f) {
         "      --memory-limit S   bound on buffers held at once, e.g. 512M, 1G (default 256M)\n"
         "      --fft-wisdom FILE  tuned FFT plans: read FILE if it exists; when the CPU FFT path\n"
         "                         runs, tune its transforms first if FILE lacks them (seconds,\n"
-        "                         once) and save FILE; 1.3-2.5x faster long transforms\n"
+        "                         once) and save FILE; 1.3-2.9x faster long transforms\n"
         "  -q, --quiet            no progress bar, no warnings\n"
         "  -v, --verbose          print the plan (backend, algorithm, blocks) on stderr\n"
         "  -h, --help             this help\n"
@@ -122,8 +122,8 @@ static int conv_parse(int argc, char **argv, conv_opts *o) {
           return cli_error("conv: unknown --algo '%s' (auto, direct, fft)", optarg), EXIT_USAGE;
         break;
       case 't':
-        if (!cli_parse_long(optarg, 1, 4096, &v))
-          return cli_error("conv: --threads wants a count from 1 to 4096, got '%s'", optarg), EXIT_USAGE;
+        if (!cli_parse_long(optarg, 1, DWCONV_MAX_THREADS, &v))
+          return cli_error("conv: --threads wants a count from 1 to %d, got '%s'", DWCONV_MAX_THREADS, optarg), EXIT_USAGE;
         o->threads = (int)v;
         break;
       case 'L':
