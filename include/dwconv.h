@@ -61,7 +61,10 @@ typedef enum {
 /* CONVOLVE flips B (scipy.signal.convolve); CORRELATE does not (scipy.signal.correlate). */
 typedef enum { DWCONV_OP_CONVOLVE = 0, DWCONV_OP_CORRELATE = 1 } dwconv_op;
 
-/* Where the work runs. AUTO: CUDA when this build has it and a GPU is present, else CPU. */
+/* Where the work runs. AUTO: CUDA when this build has it and a GPU is present, else CPU; when
+ * the GPU cannot take the plan (DWCONV_ERROR_DEVICE or OUT_OF_MEMORY from plan creation: device
+ * memory full, GPU held by another process in exclusive mode, ...) AUTO makes it on the CPU
+ * instead (dwconv_plan_get_info tells which). CPU: never touches the CUDA runtime. */
 typedef enum {
   DWCONV_BACKEND_AUTO = 0,
   DWCONV_BACKEND_CPU = 1,

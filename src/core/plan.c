@@ -101,7 +101,9 @@ static dwconv_status check_desc(const dwconv_desc *d) {
 
 static dwconv_status resolve_backend(dwconv_problem *prob, const dwconv_backend_ops **ops) {
   dwconv_backend want = prob->desc.backend;
-  int devices = dwconv__cuda_device_count();
+  /* A CPU request never asks for devices: that would initialise the CUDA driver (slow, and a
+   * surprise for a CPU-only program that forks afterwards). */
+  int devices = want == DWCONV_BACKEND_CPU ? 0 : dwconv__cuda_device_count();
   if (want == DWCONV_BACKEND_CUDA || (want == DWCONV_BACKEND_AUTO && devices > 0)) {
 #ifdef DWCONV_HAVE_CUDA
     if (devices <= 0)
@@ -203,6 +205,29 @@ dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc) {
       st = st2;
     } else { /* both failed: report the FFT failure (AUTO's first choice) */
       (void)dwconv__error(st, "%s (direct, tried instead, failed too)", why);
+    }
+  }
+  if ((st == DWCONV_ERROR_DEVICE || st == DWCONV_ERROR_OUT_OF_MEMORY) && desc->backend == DWCONV_BACKEND_AUTO &&
+      p->prob.desc.backend == DWCONV_BACKEND_CUDA) {
+    /* AUTO chose the GPU, but it cannot take this plan now (out of device memory, held by
+     * another process in exclusive mode, ...): the CPU does the work rather than fail;
+     * get_info reports BACKEND_CPU. An explicit BACKEND_CUDA request still fails. */
+    char why[512];
+    snprintf(why, sizeof why, "%s", dwconv_last_error());
+    dwconv_desc cpu = *desc;
+    cpu.backend = DWCONV_BACKEND_CPU;
+    dwconv_status st2 = prepare_problem(&cpu, &prob, &ops);
+    if (st2 == DWCONV_SUCCESS) {
+      p->prob = prob;
+      p->ops = ops;
+      p->state = NULL;
+      st2 = ops->create(&p->prob, &p->state);
+    }
+    if (st2 == DWCONV_SUCCESS) {
+      dwconv__clear_error();
+      st = st2;
+    } else { /* both failed: report the GPU's failure (AUTO's first choice) */
+      (void)dwconv__error(st, "%s (the CPU, tried instead, failed too)", why);
     }
   }
   if (st != DWCONV_SUCCESS) {

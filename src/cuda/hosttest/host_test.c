@@ -152,6 +152,39 @@ int main(int argc, char **argv) {
       }
     }
   }
+  /* BACKEND_AUTO picked the GPU, whose first allocation fails: the plan is made on the CPU
+   * (explicit BACKEND_CUDA gives OUT_OF_MEMORY above), nothing leaks, the result is right. */
+  for (int algo = 0; algo <= 2; algo++) {
+    dwconv_desc d = dwconv_desc_make(3, 50, 7, DWCONV_FLOAT32);
+    d.algo = (dwconv_algo)algo; /* backend AUTO */
+    dwconv__cuda_fault_inject(1);
+    dwconv_plan *plan = NULL;
+    dwconv_status st = dwconv_plan_create(&plan, &d);
+    dwconv__cuda_fault_inject(0);
+    dwconv_plan_info info = {0};
+    if (st == DWCONV_SUCCESS) dwconv_plan_get_info(plan, &info);
+    float A[3 * 50], B[3 * 7], C[3 * 56];
+    for (int i = 0; i < 150; i++) A[i] = (float)(i % 11) - 5.0f;
+    for (int i = 0; i < 21; i++) B[i] = (float)(i % 5) - 2.0f;
+    int ok = st == DWCONV_SUCCESS && info.backend == DWCONV_BACKEND_CPU && *dwconv_last_error() == '\0' &&
+             dwconv_plan_set_kernel(plan, B, 7) == DWCONV_SUCCESS && dwconv_plan_execute(plan, A, 50, C, 56) == DWCONV_SUCCESS;
+    for (int m = 0; ok && m < 3; m++)
+      for (int i = 0; i < 56; i++) {
+        double want = 0;
+        for (int j = 0; j < 7; j++)
+          if (i - j >= 0 && i - j < 50) want += (double)B[m * 7 + j] * A[m * 50 + i - j];
+        if (fabs(C[m * 56 + i] - want) > 1e-4 * (1 + fabs(want))) ok = 0;
+      }
+    dwconv_plan_destroy(plan);
+    if (!ok || mock_live_dev || mock_live_host) {
+      printf("FAIL AUTO -> CPU fallback (algo %d): status %d, backend %d, leak dev=%zu host=%zu, %s\n", algo, st,
+             info.backend, mock_live_dev, mock_live_host, dwconv_last_error());
+      fails++;
+      mock_live_dev = mock_live_host = 0;
+    } else {
+      printf("BACKEND_AUTO with the first device allocation failing (algo %d): plan made on the CPU, result right\n", algo);
+    }
+  }
   printf("ran %d, oom (small limit) %d, fails %d\n", ran, oom, fails);
   return fails != 0;
 }
