@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# gpu-check.sh OUTDIR -- everything dwconv needs checked on a machine with an NVIDIA GPU.
+# gpu-check.sh OUTDIR [STEP...] -- everything dwconv needs checked on a machine with an NVIDIA GPU.
 #
-# Steps (each PASS / FAIL / SKIP in OUTDIR/report.md, its log next to it):
-#   1. gpu        nvidia-smi finds a GPU (nvidia-smi.txt, nvidia-smi-q.txt)
-#   2. configure  cmake with DWCONV_WITH_CUDA=ON and the tests (retried without FFTW when the
-#                 machine has no FFTW3 development files; the report says so)
-#   3. build      everything (library, tests, tools, bench)
-#   4. ctest      all tests; on a GPU machine a skipped CUDA test (exit 77) counts as FAIL
-#   5. sanitizer  every CUDA test executable (ctest label "cuda", i.e. `test_X cuda`) under
-#                 compute-sanitizer --tool memcheck, racecheck, initcheck and synccheck with
-#                 --error-exitcode=1
-#   6. bench      python3 bench/peers.py --gpu --json OUTDIR/gpu_bench.json, when that file
-#                 exists (noted as SKIP otherwise)
+# Steps (each PASS / FAIL / SKIP in OUTDIR/report.md, its log next to it, its wall time noted):
+#   1. gpu        nvidia-smi finds a GPU (nvidia-smi.txt, nvidia-smi-q.txt); always run
+#   2. build      configure with DWCONV_WITH_CUDA=ON and the tests (retried without FFTW when
+#                 the machine has no FFTW3 development files; the report says so), then build
+#                 everything (library, tests, tools, bench)
+#   3. ctest      all tests, the CUDA ones with DWCONV_TEST_QUICK=1 (GPU_CHECK_FULL=1: the
+#                 full sweeps, 131,072 plan cycles in test_correctness_cuda alone); on a GPU
+#                 machine a skipped CUDA test (exit 77) counts as FAIL
+#   4. sanitizer  compute-sanitizer --error-exitcode=1: memcheck (with --leak-check full) on
+#                 every CUDA test executable (ctest label "cuda", i.e. `test_X cuda`), and
+#                 racecheck, initcheck and synccheck on the GPU_CHECK_SAN_DEEP ones; all with
+#                 DWCONV_TEST_QUICK=1 and a per-run timeout
+#   5. bench      python3 bench/peers.py --gpu --no-cpu --json OUTDIR/gpu_bench.json (dwconv's
+#                 CUDA backend, host- and device-resident, against the GPU peers)
+# STEP... picks some of build, ctest, sanitizer, bench (default: all, in that order). The
+# device tool gives one command at most 10 minutes, so a lease runs them as separate calls
+# against the same build directory (kept between calls on a warm machine):
+#   gpu-check.sh OUT build ctest ; gpu-check.sh OUT sanitizer ; gpu-check.sh OUT bench
+# each call writing its own OUT/report.md (use a different OUT per call to keep all three).
 # Exits 0 only if no step failed. Without a GPU it says so and exits 1 right after step 1;
 # GPU_CHECK_FORCE=1 runs the remaining steps anyway (the CUDA tests then skip and count as
 # failed), which is how the script itself is tested on a machine without a GPU.
@@ -23,25 +31,45 @@
 # Environment:
 #   GPU_CHECK_BUILD_DIR   build directory (default: <repo>/build-gpu-check; kept outside OUTDIR
 #                         so OUTDIR holds only small logs)
-#   GPU_CHECK_JOBS        parallel build jobs (default: nproc)
-#   GPU_CHECK_SAN_TIMEOUT seconds per compute-sanitizer run (default 1800)
-#   GPU_CHECK_SAN_TOOLS   tools to run (default "memcheck racecheck initcheck synccheck")
-#   GPU_CHECK_SKIP_BENCH=1 leave out step 6 (reported as SKIP)
+#   GPU_CHECK_JOBS        parallel build / ctest jobs (default: nproc)
+#   GPU_CHECK_FULL=1      CUDA tests with their full sweeps (ctest and sanitizer steps)
+#   GPU_CHECK_CTEST_TIMEOUT seconds per ctest entry (default 540)
+#   GPU_CHECK_SAN_TIMEOUT seconds per compute-sanitizer run (default 180)
+#   GPU_CHECK_SAN_BUDGET  seconds for the whole sanitizer step (default 540): runs not started
+#                         by then are listed as NOT RUN and the step is INCOMPLETE (exit 1)
+#   GPU_CHECK_SAN_TOOLS   tools for the GPU_CHECK_SAN_DEEP tests (default "racecheck initcheck
+#                         synccheck"); memcheck always runs on every CUDA test
+#   GPU_CHECK_SAN_DEEP    ctest names for those tools (default "test_cuda_memory_cuda"); they
+#                         run first
+#   GPU_CHECK_BENCH_ARGS  peers.py arguments instead of "--gpu --no-cpu"
+#   GPU_CHECK_BENCH_TIMEOUT seconds for the benchmark (default 540)
+#   GPU_CHECK_SKIP_BENCH=1 leave out step 5 (reported as SKIP)
 #   GPU_CHECK_FORCE=1     go on without a GPU (see above)
 set -uo pipefail
 
-if [ $# -ne 1 ] || [ -z "$1" ]; then
-  echo "usage: $0 OUTDIR" >&2
+if [ $# -lt 1 ] || [ -z "$1" ]; then
+  echo "usage: $0 OUTDIR [build] [ctest] [sanitizer] [bench]" >&2
   exit 2
 fi
 OUT=$1
+shift
+WANT=" ${*:-build ctest sanitizer bench} "
+for w in $WANT; do
+  case $w in build | ctest | sanitizer | bench) ;; *) echo "gpu-check: unknown step '$w' (build, ctest, sanitizer, bench)" >&2; exit 2 ;; esac
+done
+want() { [[ $WANT == *" $1 "* ]]; }
 mkdir -p "$OUT" || { echo "gpu-check: cannot create $OUT" >&2; exit 2; }
 OUT=$(cd "$OUT" && pwd)
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${GPU_CHECK_BUILD_DIR:-$REPO/build-gpu-check}
 JOBS=${GPU_CHECK_JOBS:-$(nproc 2>/dev/null || echo 4)}
-SAN_TIMEOUT=${GPU_CHECK_SAN_TIMEOUT:-1800}
-SAN_TOOLS=${GPU_CHECK_SAN_TOOLS:-memcheck racecheck initcheck synccheck}
+SAN_TIMEOUT=${GPU_CHECK_SAN_TIMEOUT:-180}
+SAN_BUDGET=${GPU_CHECK_SAN_BUDGET:-540}
+SAN_TOOLS=${GPU_CHECK_SAN_TOOLS:-racecheck initcheck synccheck}
+SAN_DEEP=" ${GPU_CHECK_SAN_DEEP:-test_cuda_memory_cuda} "
+CTEST_TIMEOUT=${GPU_CHECK_CTEST_TIMEOUT:-540}
+QUICK=1
+[ "${GPU_CHECK_FULL:-0}" = 1 ] && QUICK=0
 REPORT=$OUT/report.md
 
 # nvcc and compute-sanitizer are often installed outside PATH.
@@ -52,7 +80,12 @@ export PATH
 
 STEPS=()   # "name|status|detail"
 FAILED=0
-record() { # record NAME STATUS DETAIL
+T0=$(date +%s)
+record() { # record NAME STATUS DETAIL (the wall time since the previous record is appended)
+  local now
+  now=$(date +%s)
+  set -- "$1" "$2" "$3 [$((now - T0)) s]"
+  T0=$now
   STEPS+=("$1|$2|$3")
   [ "$2" = FAIL ] && FAILED=1
   printf 'gpu-check: %-10s %-4s %s\n' "$1" "$2" "$3"
@@ -131,7 +164,8 @@ for t in cmake nvcc python3; do
   fi
 done
 
-# ---- 2. configure ----
+# ---- 2. configure and build ----
+if want build; then
 GEN=()
 if command -v ninja >/dev/null 2>&1; then GEN=(-G Ninja); fi
 # Real SASS for the GPU in this machine (not just the default list) and line info so
@@ -152,7 +186,6 @@ else
   fi
 fi
 
-# ---- 3. build ----
 if cmake --build "$BUILD" -j "$JOBS" >"$OUT/build.log" 2>&1; then
   nw=$(grep -ci 'warning' "$OUT/build.log" || true)
   record build PASS "build.log ($nw lines mention warnings)"
@@ -160,9 +193,14 @@ else
   record build FAIL "build.log (last lines: $(tail -3 "$OUT/build.log" | tr '\n|' '  '))"
   finish
 fi
+elif [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  record build FAIL "no build in $BUILD: run the build step first"
+  finish
+fi
 
 # ---- 4. ctest ----
-ctest --test-dir "$BUILD" --output-on-failure -j 4 --timeout 1800 \
+if want ctest; then
+DWCONV_TEST_QUICK=$QUICK ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" --timeout "$CTEST_TIMEOUT" \
   --output-junit "$OUT/ctest-junit.xml" >"$OUT/ctest.log" 2>&1
 rc=$?
 skipped_cuda=$(ctest --test-dir "$BUILD" -N -L cuda 2>/dev/null | sed -n 's/^ *Test *#[0-9]*: *//p' |
@@ -173,10 +211,12 @@ if [ $rc -ne 0 ]; then
 elif [ -n "$skipped_cuda" ]; then
   record ctest FAIL "${summary}; CUDA tests SKIPPED (no usable device seen by the tests): $skipped_cuda"
 else
-  record ctest PASS "${summary}; ctest.log"
+  record ctest PASS "${summary}; ctest.log (DWCONV_TEST_QUICK=$QUICK)"
+fi
 fi
 
-# ---- 5. compute-sanitizer ----
+# ---- 4. compute-sanitizer ----
+if want sanitizer; then
 SAN=$(command -v compute-sanitizer 2>/dev/null || true)
 mkdir -p "$OUT/sanitizer"
 : >"$OUT/sanitizer/summary.txt"
@@ -203,8 +243,21 @@ EOF
   else
     bad=0
     runs=0
+    skipped=0
+    san_start=$(date +%s)
+    # The GPU_CHECK_SAN_DEEP tests first: they get every tool before the budget can run out.
+    { grep -F -f <(printf '%s\n' $SAN_DEEP | sed 's/.*/&\t/') "$OUT/sanitizer/commands.txt"
+      grep -v -F -f <(printf '%s\n' $SAN_DEEP | sed 's/.*/&\t/') "$OUT/sanitizer/commands.txt"; } \
+      >"$OUT/sanitizer/order.txt" || true
     while IFS=$'\t' read -r name wd cmd; do
-      for tool in $SAN_TOOLS; do
+      tools=memcheck
+      [[ $SAN_DEEP == *" $name "* ]] && tools="memcheck $SAN_TOOLS"
+      for tool in $tools; do
+        if [ $(( $(date +%s) - san_start )) -ge "$SAN_BUDGET" ]; then
+          printf '%-40s %-10s NOT RUN (step budget %s s spent)\n' "$name" "$tool" "$SAN_BUDGET" >>"$OUT/sanitizer/summary.txt"
+          skipped=$((skipped + 1))
+          continue
+        fi
         runs=$((runs + 1))
         log="$OUT/sanitizer/${name}.${tool}.log"
         extra=()
@@ -212,7 +265,7 @@ EOF
         # CK_FORK=no: Check's fork mode would hide the work in child processes; the shim never
         # forks anyway.
         eval "argv=($cmd)" # the line was written with shlex.quote
-        (cd "${wd:-$BUILD}" && CK_FORK=no timeout "$SAN_TIMEOUT" "$SAN" --tool "$tool" \
+        (cd "${wd:-$BUILD}" && CK_FORK=no DWCONV_TEST_QUICK=$QUICK timeout "$SAN_TIMEOUT" "$SAN" --tool "$tool" \
           --error-exitcode=1 "${extra[@]}" "${argv[@]}") >"$log" 2>&1 </dev/null
         r=$?
         case $r in
@@ -224,27 +277,34 @@ EOF
         errs=$(grep -Eo 'ERROR SUMMARY: [0-9]+ errors?' "$log" | tail -1)
         printf '%-40s %-10s %s %s\n' "$name" "$tool" "$res" "${errs:+($errs)}" >>"$OUT/sanitizer/summary.txt"
       done
-    done <"$OUT/sanitizer/commands.txt"
-    if [ $bad -eq 0 ]; then
-      record sanitizer PASS "$runs runs ($n tests x tools: $SAN_TOOLS); sanitizer/summary.txt"
+    done <"$OUT/sanitizer/order.txt"
+    if [ $bad -eq 0 ] && [ $skipped -gt 0 ]; then
+      record sanitizer INCOMPLETE "$runs runs passed, $skipped NOT RUN (GPU_CHECK_SAN_BUDGET=$SAN_BUDGET s); sanitizer/summary.txt"
+      FAILED=1
+    elif [ $bad -eq 0 ]; then
+      record sanitizer PASS "$runs runs (memcheck on $n tests; $SAN_TOOLS on$SAN_DEEP); sanitizer/summary.txt"
     else
       record sanitizer FAIL "see sanitizer/summary.txt and sanitizer/*.log"
     fi
   fi
 fi
+fi
 
-# ---- 6. benchmark ----
-if [ "${GPU_CHECK_SKIP_BENCH:-0}" = 1 ]; then
+# ---- 5. benchmark ----
+if ! want bench; then
+  :
+elif [ "${GPU_CHECK_SKIP_BENCH:-0}" = 1 ]; then
   record bench SKIP "GPU_CHECK_SKIP_BENCH=1"
 elif [ -f "$REPO/bench/peers.py" ]; then
-  BENCH_ARGS=(--gpu --json "$OUT/gpu_bench.json")
+  read -r -a BENCH_ARGS <<<"${GPU_CHECK_BENCH_ARGS:---gpu --no-cpu}"
+  BENCH_ARGS+=(--json "$OUT/gpu_bench.json" --md "$OUT/gpu_bench.md")
   # peers.py looks in build-bench/ or build/ by default; point it at this build's driver.
   BENCH_EXE=$(find "$BUILD" -type f -name bench_dwconv -perm -u+x 2>/dev/null | head -1)
   if [ -n "$BENCH_EXE" ]; then BENCH_ARGS+=(--bench "$BENCH_EXE"); fi
-  if (cd "$REPO" && python3 bench/peers.py "${BENCH_ARGS[@]}") >"$OUT/bench.log" 2>&1; then
-    record bench PASS "gpu_bench.json, bench.log"
+  if (cd "$REPO" && timeout "${GPU_CHECK_BENCH_TIMEOUT:-540}" python3 bench/peers.py "${BENCH_ARGS[@]}") >"$OUT/bench.log" 2>&1; then
+    record bench PASS "gpu_bench.json, gpu_bench.md, bench.log (peers.py ${BENCH_ARGS[*]})"
   else
-    record bench FAIL "bench/peers.py failed; bench.log"
+    record bench FAIL "bench/peers.py failed or timed out; bench.log"
   fi
 else
   record bench SKIP "bench/peers.py not present in this tree; no GPU benchmark run"

@@ -24,7 +24,7 @@ done
 
 for kernel in b.npy B.npy; do
   for algo in $ALGOS; do
-    rss=$("$TT" rss "$DW" conv A.npy $kernel -o C.npy -q --algo $algo --memory-limit ${LIMIT_MB}M)
+    rss=$("$TT" rss "$DW" conv A.npy $kernel -o C.npy -q --backend cpu --algo $algo --memory-limit ${LIMIT_MB}M)
     rc=$?
     [ $rc = 0 ] || { failed "conv $kernel --algo $algo exited $rc"; continue; }
     # Limit + 40 MiB for the program, libraries, thread stacks and FFTW plans.

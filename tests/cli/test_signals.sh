@@ -14,7 +14,7 @@ for sig in 2 15; do
   for existing in no yes; do
     rm -f C.npy
     [ $existing = yes ] && echo precious > C.npy
-    "$TT" killafter $sig 1.0 "$DW" conv A.npy b.npy -o C.npy -q --algo direct --threads 1 > how.txt &
+    "$TT" killafter $sig 1.0 "$DW" conv A.npy b.npy -o C.npy -q --backend cpu --algo direct --threads 1 > how.txt &
     sleep 0.5
     during=$(ls -A | grep -c '^\.C\.npy\.' || true)
     wait
