@@ -27,7 +27,10 @@ int bench_dev_setup(bench_dev *d, const void *A, size_t a_bytes, const void *B, 
   what = "copying A/B to the device";
   if ((e = cudaMemcpy(d->A, A, a_bytes, cudaMemcpyHostToDevice)) != cudaSuccess ||
       (e = cudaMemcpy(d->B, B, b_bytes, cudaMemcpyHostToDevice)) != cudaSuccess ||
-      (e = cudaMemset(d->C, 0, c_bytes)) != cudaSuccess)
+      (e = cudaMemset(d->C, 0, c_bytes)) != cudaSuccess ||
+      /* cudaMemset may still be running on the legacy stream, which the non-blocking stream
+       * below does not wait for. */
+      (e = cudaDeviceSynchronize()) != cudaSuccess)
     goto fail;
   if ((e = cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking)) != cudaSuccess) { what = "cudaStreamCreate"; goto fail; }
   d->stream = s;

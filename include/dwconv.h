@@ -154,7 +154,10 @@ DWCONV_API dwconv_status dwconv_plan_get_info(const dwconv_plan *plan, dwconv_pl
 
 /* CUDA plans: queue work on the given cudaStream_t (NULL = the plan's own streams). With a
  * stream set, execute on device pointers returns as soon as the work is queued on it; the
- * caller synchronizes that stream before reading C. CPU plans: DWCONV_ERROR_NOT_SUPPORTED. */
+ * caller synchronizes that stream before reading C. The plan synchronizes the stream it holds
+ * when it is replaced and when the plan is destroyed, so the stream must outlive its use:
+ * call dwconv_plan_set_stream(plan, NULL) or destroy the plan before cudaStreamDestroy.
+ * CPU plans: DWCONV_ERROR_NOT_SUPPORTED. */
 DWCONV_API dwconv_status dwconv_plan_set_stream(dwconv_plan *plan, void *cuda_stream);
 
 /* Frees everything the plan holds. NULL is fine. */
