@@ -225,7 +225,7 @@ if [ -z "$SAN" ]; then
 else
   # The CUDA tests are the ctest entries labelled "cuda": `<exe> cuda` (tests/CMakeLists.txt,
   # dwconv_register ... CUDA). Their exact command lines come from ctest's JSON listing.
-  ctest --test-dir "$BUILD" -L cuda --show-only=json-v1 >"$OUT/sanitizer/tests.json" 2>/dev/null
+  ctest --test-dir "$BUILD" -L cuda -LE reliability --show-only=json-v1 >"$OUT/sanitizer/tests.json" 2>/dev/null
   python3 - "$OUT/sanitizer/tests.json" >"$OUT/sanitizer/commands.txt" <<'EOF'
 import json, shlex, sys
 with open(sys.argv[1]) as f:
