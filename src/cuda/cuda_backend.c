@@ -1,5 +1,6 @@
 /* The CUDA backend's table and its plan lifetime: create (budget, streams, buffers, cuFFT
  * plans), destroy, get_info and set_stream. set_kernel and execute live in their own files. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,9 +38,28 @@ static dwconv_status dev_alloc(dwconv_cuda_state *s, void **p, size_t bytes, con
   return DWCONV_SUCCESS;
 }
 
-/* Pinned staging for both slots; when the driver refuses pinned memory, frees what it got
- * and switches the plan to pageable copies (same results, no overlap of copies). */
-static dwconv_status alloc_pinned(dwconv_cuda_state *s) {
+/* Frees the pinned staging buffers; returns the first failure (all are freed anyway). */
+static dwconv_status free_pinned(dwconv_cuda_state *s) {
+  dwconv_status st = DWCONV_SUCCESS;
+  for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
+    cudaError_t e1 = s->host_in[k] ? cudaFreeHost(s->host_in[k]) : cudaSuccess;
+    cudaError_t e2 = s->host_out[k] ? cudaFreeHost(s->host_out[k]) : cudaSuccess;
+    s->host_in[k] = s->host_out[k] = NULL;
+    if (e1 != cudaSuccess && st == DWCONV_SUCCESS) st = dwconv__cuda_fail(e1, "cudaFreeHost (staging)");
+    if (e2 != cudaSuccess && st == DWCONV_SUCCESS) st = dwconv__cuda_fail(e2, "cudaFreeHost (staging)");
+  }
+  s->pinned_bytes = 0;
+  s->pinned = 0;
+  return st;
+}
+
+/* Pinned staging for both slots, made on the first execute that copies pageable host data
+ * (see cuda_state.h): plans on device-resident or page-locked arrays, and one-shot calls on
+ * them, never pay for page-locking (tens of ms for 4 x 32 MiB). When the driver refuses
+ * pinned memory, the plan switches to pageable copies for good (same results, no overlap of
+ * copies). Any other failure frees what it got and is retried by the next execute. */
+dwconv_status dwconv__cuda_staging(dwconv_cuda_state *s) {
+  if (s->staging_ready) return DWCONV_SUCCESS;
   const size_t es = s->es, rows = s->shape.chunks.rows_per_chunk;
   const size_t in_b = rows * s->shape.in_cap * es, out_b = rows * s->shape.chunks.outs_per_chunk * es;
   const char *no_pinned = getenv("DWCONV_CUDA_NO_PINNED"); /* test-only: force the fallback */
@@ -55,19 +75,18 @@ static dwconv_status alloc_pinned(dwconv_cuda_state *s) {
       (void)cudaGetLastError(); /* handled: the fallback below */
       s->pinned = 0;
     } else if (e != cudaSuccess) {
-      return dwconv__cuda_fail(e, "cudaMallocHost (staging)");
+      dwconv_status st = dwconv__cuda_fail(e, "cudaMallocHost (staging)");
+      char cause[512];
+      snprintf(cause, sizeof cause, "%s", dwconv_last_error());
+      (void)free_pinned(s);
+      return dwconv__error(st, "%s", cause);
     }
   }
   if (!s->pinned) {
-    for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
-      cudaError_t e1 = s->host_in[k] ? cudaFreeHost(s->host_in[k]) : cudaSuccess;
-      cudaError_t e2 = s->host_out[k] ? cudaFreeHost(s->host_out[k]) : cudaSuccess;
-      s->host_in[k] = s->host_out[k] = NULL;
-      if (e1 != cudaSuccess) return dwconv__cuda_fail(e1, "cudaFreeHost (staging)");
-      if (e2 != cudaSuccess) return dwconv__cuda_fail(e2, "cudaFreeHost (staging)");
-    }
-    s->pinned_bytes = 0;
+    dwconv_status st = free_pinned(s);
+    if (st != DWCONV_SUCCESS) return st;
   }
+  s->staging_ready = 1;
   return DWCONV_SUCCESS;
 }
 
@@ -142,7 +161,6 @@ static dwconv_status create_state(const dwconv_problem *prob, void **state) {
     DWCONV_CUDA_TRY(st, cudaMemsetAsync(s->fft_buf, 0, bytes, s->streams[0]), "cudaMemsetAsync (FFT buffer)");
     DWCONV_CUDA_TRY(st, cudaStreamSynchronize(s->streams[0]), "cudaStreamSynchronize");
   }
-  DWCONV_TRY(st, alloc_pinned(s));
   *state = s;
   return DWCONV_SUCCESS;
 

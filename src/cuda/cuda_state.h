@@ -42,7 +42,9 @@ typedef struct dwconv_cuda_state {
   dwconv_cuda_shape shape;
   void *dev_in[DWCONV_CUDA_SLOTS], *dev_out[DWCONV_CUDA_SLOTS];
   void *host_in[DWCONV_CUDA_SLOTS], *host_out[DWCONV_CUDA_SLOTS]; /* pinned staging */
-  int pinned; /* 0: cudaMallocHost refused; copies go straight from/to the caller's memory */
+  int pinned;        /* 1: staging made; 0: not (yet) made or refused: copies go straight
+                        from/to the caller's memory */
+  int staging_ready; /* dwconv__cuda_staging has run (first execute on pageable host data) */
 
   /* FFT: transform buffer (slots x slot_ld reals, cuFFT in-place layout), plans, workspace. */
   void *fft_buf;
@@ -83,6 +85,11 @@ dwconv_status dwconv__cuda_copy_rows(const dwconv_cuda_state *s, void *dst, size
                                      cudaStream_t stream, const char *what);
 
 /* set_kernel.c / execute.c: the backend table's entries. */
+/* cuda_backend.c: makes the pinned staging buffers once (on the first execute that copies
+ * pageable host data), or settles for pageable copies when the driver refuses them.
+ * DEVICE on another CUDA failure (nothing kept; the next execute tries again). */
+dwconv_status dwconv__cuda_staging(dwconv_cuda_state *s);
+
 dwconv_status dwconv__cuda_set_kernel(void *state, const void *B, ptrdiff_t ldb);
 dwconv_status dwconv__cuda_execute(void *state, const void *A, ptrdiff_t lda, void *C,
                                    ptrdiff_t ldc);

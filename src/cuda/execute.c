@@ -227,6 +227,9 @@ dwconv_status dwconv__cuda_execute(void *state, const void *A, ptrdiff_t lda, vo
     cudaError_t e = cudaStreamSynchronize(s->user_stream);
     if (e != cudaSuccess) st = dwconv__cuda_fail(e, "cudaStreamSynchronize (the plan's user stream)");
   }
+  /* Pageable host data goes through pinned staging, made the first time it is needed. */
+  if (st == DWCONV_SUCCESS && ((!j.a_dev && !j.a_pinned) || (!j.c_dev && !j.c_pinned)))
+    st = dwconv__cuda_staging(s);
   if (st == DWCONV_SUCCESS) {
     if (j.a_dev && j.c_dev && s->prob.desc.algo == DWCONV_ALGO_DIRECT)
       st = run_direct_in_place(s, &j);

@@ -152,6 +152,50 @@ int main(int argc, char **argv) {
       }
     }
   }
+  /* Pinned staging is made by the first execute on pageable host data: each of its
+   * acquisitions failing in turn gives the pageable fallback (or nothing to fail once all
+   * are covered), the right result, and nothing leaked; device data never makes staging. */
+  for (int dev_data = 0; dev_data <= 1; dev_data++)
+    for (size_t n = 1;; n++) {
+      dwconv_desc d = dwconv_desc_make(4, 300, 9, DWCONV_FLOAT32);
+      d.backend = DWCONV_BACKEND_CUDA;
+      dwconv_plan *plan = NULL;
+      float hA[4 * 300], hB[4 * 9], hC[4 * 308];
+      for (int i = 0; i < 1200; i++) hA[i] = (float)(i % 13) - 6.0f;
+      for (int i = 0; i < 36; i++) hB[i] = (float)(i % 7) - 3.0f;
+      int ok = dwconv_plan_create(&plan, &d) == DWCONV_SUCCESS && dwconv_plan_set_kernel(plan, hB, 9) == DWCONV_SUCCESS;
+      dwconv_plan_info before = {0}, after = {0};
+      if (ok) dwconv_plan_get_info(plan, &before);
+      float *A = (float *)alloc(sizeof hA, dev_data), *C = (float *)alloc(sizeof hC, dev_data);
+      memcpy(A, hA, sizeof hA); /* the mock's device memory is host memory */
+      dwconv__cuda_fault_inject(n);
+      ok = ok && dwconv_plan_execute(plan, A, 300, C, 308) == DWCONV_SUCCESS;
+      size_t made = dwconv__cuda_fault_inject(0);
+      if (ok) dwconv_plan_get_info(plan, &after);
+      memcpy(hC, C, sizeof hC);
+      for (int m = 0; ok && m < 4; m++)
+        for (int i = 0; i < 308; i++) {
+          double want = 0;
+          for (int k = 0; k < 9; k++)
+            if (i - k >= 0 && i - k < 300) want += (double)hB[m * 9 + k] * hA[m * 300 + i - k];
+          if (fabs(hC[m * 308 + i] - want) > 1e-4 * (1 + fabs(want))) ok = 0;
+        }
+      if (ok && dev_data && after.workspace_bytes != before.workspace_bytes) ok = 0; /* no staging made */
+      dwconv_plan_destroy(plan);
+      release(A, dev_data); release(C, dev_data);
+      if (!ok || mock_live_dev || mock_live_host) {
+        printf("FAIL staging fault n=%zu (device data %d): ok %d, leak dev=%zu host=%zu, %s\n", n, dev_data, ok,
+               mock_live_dev, mock_live_host, dwconv_last_error());
+        fails++;
+        mock_live_dev = mock_live_host = 0;
+        break;
+      }
+      if (n > made) {
+        printf("execute-time staging (device data %d): %zu acquisitions covered, workspace %zu -> %zu bytes\n", dev_data,
+               made, before.workspace_bytes, after.workspace_bytes);
+        break;
+      }
+    }
   /* BACKEND_AUTO picked the GPU, whose first allocation fails: the plan is made on the CPU
    * (explicit BACKEND_CUDA gives OUT_OF_MEMORY above), nothing leaks, the result is right. */
   for (int algo = 0; algo <= 2; algo++) {
