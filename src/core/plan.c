@@ -169,6 +169,29 @@ static dwconv_status prepare_problem(const dwconv_desc *desc, dwconv_problem *pr
   return dwconv__choose_algorithm(prob, fft_available(prob->desc.backend));
 }
 
+/* Plan creation's second try, with `alt` (AUTO's next choice), after the first failed with
+ * st: on success p holds the alternative and no error is left; otherwise st is returned with
+ * the first failure's message (AUTO's first choice), noting that alt_name failed too. */
+static dwconv_status create_instead(dwconv_plan *p, const dwconv_desc *alt, dwconv_status st,
+                                    const char *alt_name) {
+  char why[512];
+  snprintf(why, sizeof why, "%s", dwconv_last_error());
+  dwconv_problem prob;
+  const dwconv_backend_ops *ops = NULL;
+  dwconv_status st2 = prepare_problem(alt, &prob, &ops);
+  if (st2 == DWCONV_SUCCESS) {
+    p->prob = prob;
+    p->ops = ops;
+    p->state = NULL;
+    st2 = ops->create(&p->prob, &p->state);
+  }
+  if (st2 == DWCONV_SUCCESS) {
+    dwconv__clear_error();
+    return DWCONV_SUCCESS;
+  }
+  return dwconv__error(st, "%s (%s, tried instead, failed too)", why, alt_name);
+}
+
 dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc) {
   dwconv__clear_error();
   if (plan == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "plan (output pointer) is NULL");
@@ -189,46 +212,18 @@ dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc) {
     /* AUTO chose FFT for speed, but its memory (kernel spectra rows x (L/2+1), transform
      * buffers, FFT plans) could not be had: within a device_memory_limit, say. Direct needs
      * less (taps rows x P), so AUTO takes it rather than fail; get_info reports DIRECT. */
-    char why[512];
-    snprintf(why, sizeof why, "%s", dwconv_last_error());
     dwconv_desc direct = *desc;
     direct.algo = DWCONV_ALGO_DIRECT;
-    dwconv_status st2 = prepare_problem(&direct, &prob, &ops);
-    if (st2 == DWCONV_SUCCESS) {
-      p->prob = prob;
-      p->ops = ops;
-      p->state = NULL;
-      st2 = ops->create(&p->prob, &p->state);
-    }
-    if (st2 == DWCONV_SUCCESS) {
-      dwconv__clear_error();
-      st = st2;
-    } else { /* both failed: report the FFT failure (AUTO's first choice) */
-      (void)dwconv__error(st, "%s (direct, tried instead, failed too)", why);
-    }
+    st = create_instead(p, &direct, st, "direct");
   }
   if ((st == DWCONV_ERROR_DEVICE || st == DWCONV_ERROR_OUT_OF_MEMORY) && desc->backend == DWCONV_BACKEND_AUTO &&
       p->prob.desc.backend == DWCONV_BACKEND_CUDA) {
     /* AUTO chose the GPU, but it cannot take this plan now (out of device memory, held by
      * another process in exclusive mode, ...): the CPU does the work rather than fail;
      * get_info reports BACKEND_CPU. An explicit BACKEND_CUDA request still fails. */
-    char why[512];
-    snprintf(why, sizeof why, "%s", dwconv_last_error());
     dwconv_desc cpu = *desc;
     cpu.backend = DWCONV_BACKEND_CPU;
-    dwconv_status st2 = prepare_problem(&cpu, &prob, &ops);
-    if (st2 == DWCONV_SUCCESS) {
-      p->prob = prob;
-      p->ops = ops;
-      p->state = NULL;
-      st2 = ops->create(&p->prob, &p->state);
-    }
-    if (st2 == DWCONV_SUCCESS) {
-      dwconv__clear_error();
-      st = st2;
-    } else { /* both failed: report the GPU's failure (AUTO's first choice) */
-      (void)dwconv__error(st, "%s (the CPU, tried instead, failed too)", why);
-    }
+    st = create_instead(p, &cpu, st, "the CPU");
   }
   if (st != DWCONV_SUCCESS) {
     dwconv__free(p);
