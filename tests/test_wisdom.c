@@ -11,7 +11,9 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -222,6 +224,41 @@ START_TEST(test_tune_export_import) {
 }
 END_TEST
 
+/* A full disk while exporting, simulated with a file-size limit (RLIMIT_FSIZE, its SIGXFSZ
+ * ignored so the write fails with EFBIG, as on a full disk: ENOSPC): exactly
+ * DWCONV_ERROR_IO naming the write, the existing file byte-for-byte unchanged, no temporary
+ * left behind; with the limit lifted the same export works. Limit and signal are restored
+ * (the Check stand-in runs every test in one process). */
+START_TEST(test_export_disk_full) {
+  char dir[64], path[256];
+  make_dir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/plans.wis", dir);
+  dwconv_desc d = fft_desc(DWCONV_FLOAT32);
+  EXPECT(dwconv_fft_tune(&d), DWCONV_SUCCESS, "");
+  write_file(path, "old contents\n", 13);
+  struct rlimit old_lim, lim;
+  ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old_lim), 0);
+  lim = old_lim;
+  lim.rlim_cur = 64; /* bytes: far less than any export (the header alone is 21) plus wisdom */
+  void (*old_sig)(int) = signal(SIGXFSZ, SIG_IGN);
+  ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  dwconv_status st = dwconv_fft_wisdom_export(path);
+  char msg[512];
+  snprintf(msg, sizeof msg, "%s", dwconv_last_error());
+  ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old_lim), 0);
+  signal(SIGXFSZ, old_sig);
+  ck_assert_msg(st == DWCONV_ERROR_IO, "export on a full disk: %s (%s)", dwconv_status_string(st), msg);
+  ck_assert_msg(tc_contains_ci(msg, "writ"), "message does not name the write: %s", msg);
+  size_t len;
+  char *text = read_file(path, &len);
+  ck_assert_msg(len == 13 && memcmp(text, "old contents\n", 13) == 0, "the existing file was changed");
+  free(text);
+  ck_assert_int_eq(dir_entries(dir, 0), 1); /* no temporary left */
+  EXPECT(dwconv_fft_wisdom_export(path), DWCONV_SUCCESS, "");
+  dir_entries(dir, 1);
+}
+END_TEST
+
 /* A file whose FFTW entry has a flag field too wide for FFTW's bit-fields: FFTW's own
  * importer would abort() the process on it; dwconv must refuse it with INVALID_VALUE. The
  * file is a real export with the first entry's second flag field set to #x7fffffff (and the
@@ -321,6 +358,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_errors);
   tcase_add_test(tc, test_tune_export_import);
   tcase_add_test(tc, test_import_hostile_entry);
+  tcase_add_test(tc, test_export_disk_full);
   tcase_add_test(tc, test_tune_faults);
 #else
   tcase_add_test(tc, test_not_supported);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Bad input and bad usage: every case must exit with status 2, print exactly one line on
 # stderr, create no output file (and no leftover temporary file), and leave an existing output
-# file byte-for-byte untouched.
+# file byte-for-byte untouched. Last, a full disk (file-size limit): the same, but exit 1.
 # usage: test_bad_input.sh DWCONV TESTTOOL WORKDIR
 set -u
 . "$(dirname "$0")/common.sh"
@@ -134,6 +134,23 @@ echo "not wisdom" > junk.wis
 usage_case "bench junk wisdom" bench --rows 4 --signal 10 --kernel 3 --backend cpu --fft-wisdom junk.wis
 usage_case "demo bad seed" demo --seed x
 usage_case "info extra argument" info extra
+
+# A full disk, simulated with a file-size limit (the limit's signal is ignored by dwconv, so
+# reserving the output's size, or a write, fails with EFBIG): a run-time failure, exit 1, one message naming the write, no
+# output and no temporary file left, an existing output untouched.
+"$TT" write big.npy --shape 64,20000 --seed 4   # output 64 x 20012 float32 = 5 MB
+for out in new.npy keep.npy; do
+  (ulimit -f 200 && "$DW" conv big.npy b.npy -o $out -q --backend cpu) > out.txt 2> err.txt
+  rc=$?
+  [ $rc = 1 ] || failed "disk full (-o $out): exit $rc, expected 1; stderr: $(cat err.txt)"
+  [ "$(wc -l < err.txt)" = 1 ] || failed "disk full: stderr is not one line: $(cat err.txt)"
+  grep -Eqi "write|reserve" err.txt || failed "disk full: message names neither the write nor the reservation: $(cat err.txt)"
+  [ -e new.npy ] && { failed "disk full: new.npy was created"; rm -f new.npy; }
+  cmp -s keep.npy keep.orig || { failed "disk full: keep.npy was modified"; cp keep.orig keep.npy; }
+  left=$(ls -A | grep -E '^\.(new|keep)\.npy\.' || true)
+  [ -z "$left" ] || { failed "disk full: temporary files left: $left"; rm -f $left; }
+done
+echo "ok: disk full (ulimit -f): $(cat err.txt)"
 
 if [ $fail = 0 ]; then echo "bad_input: all cases ok"; exit 0; fi
 echo "bad_input: $fail failures"
