@@ -21,6 +21,10 @@
  * lock; an application that also plans with FFTW must not do so while another thread is in
  * one of those calls. Wisdom the application gives FFTW directly does not refresh plans dwconv
  * has cached; dwconv_fft_wisdom_import does.
+ *
+ * fork(): dwconv and plans made before a fork keep working in the child. In GCC builds
+ * (GNU libgomp, whose threads do not survive fork) a child forked after dwconv ran
+ * multi-threaded computes on one thread (same bits; dwconv_plan_get_info reports 1 thread).
  */
 #ifndef DWCONV_H
 #define DWCONV_H

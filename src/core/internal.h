@@ -88,6 +88,14 @@ static inline int dwconv__omp_grab(ptrdiff_t n, int threads) {
   return g < 1 ? 1 : g > 1 << 20 ? 1 << 20 : (int)g;
 }
 
+/* threads.c: thread counts that survive fork(). With GNU libgomp a multi-threaded region in a
+ * process forked after this one ran such a region hangs forever, so there both return 1.
+ * dwconv__threads_cap: the count a plan reports (no side effect). dwconv__threads_now: the
+ * count for a parallel region about to start; call it right before every one (it records
+ * that OpenMP threads now exist, for the fork check). */
+int dwconv__threads_cap(int threads);
+int dwconv__threads_now(int threads);
+
 /* ---- the problem a backend receives: validated, with AUTO choices resolved ---- */
 typedef struct dwconv_problem {
   dwconv_desc desc;       /* backend and algo are never AUTO here */

@@ -163,6 +163,7 @@ static dwconv_status prepare_problem(const dwconv_desc *desc, dwconv_problem *pr
   prob->threads = 1;
 #endif
   if (prob->threads < 1) prob->threads = 1;
+  prob->threads = dwconv__threads_cap(prob->threads); /* 1 in a forked child (threads.c) */
 
   st = resolve_backend(prob, ops);
   if (st != DWCONV_SUCCESS) return st;
@@ -311,7 +312,7 @@ dwconv_status dwconv_plan_get_info(const dwconv_plan *plan, dwconv_plan_info *in
   info->output_len = plan->prob.geom.out_len;
   info->block_len = plan->prob.desc.algo == DWCONV_ALGO_FFT ? plan->prob.geom.block_len : 0;
   info->block_step = plan->prob.desc.algo == DWCONV_ALGO_FFT ? plan->prob.geom.block_step : 0;
-  info->threads = plan->prob.threads;
+  info->threads = dwconv__threads_cap(plan->prob.threads);
   info->workspace_bytes = 0;
   info->simd = "";
   plan->ops->get_info(plan->state, info);

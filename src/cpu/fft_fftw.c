@@ -48,8 +48,18 @@ struct dwconv_cpu_fft {
 /* The FFTW planner (plan creation and destruction) is not thread-safe: one lock for the
  * whole library. Callers who also plan with FFTW themselves must not do so concurrently. */
 static pthread_mutex_t planner_mutex = PTHREAD_MUTEX_INITIALIZER;
-static void planner_lock(void) { pthread_mutex_lock(&planner_mutex); }
-static void planner_unlock(void) { pthread_mutex_unlock(&planner_mutex); }
+static void mutex_lock(void) { pthread_mutex_lock(&planner_mutex); }
+static void mutex_unlock(void) { pthread_mutex_unlock(&planner_mutex); }
+/* fork() while another thread plans would leave the child a locked mutex (and FFTW's planner
+ * mid-change) forever: the lock is taken around fork, so the child starts with a consistent
+ * planner and a free lock. */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static void install_atfork(void) { (void)pthread_atfork(mutex_lock, mutex_unlock, mutex_unlock); }
+static void planner_lock(void) {
+  pthread_once(&atfork_once, install_atfork);
+  mutex_lock();
+}
+static void planner_unlock(void) { mutex_unlock(); }
 
 #define DW_T float
 #define DW_X(name) fftwf_##name

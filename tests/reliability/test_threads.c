@@ -17,11 +17,19 @@
  *   when tuning happened in between. Built with -DDWCONV_SANITIZE=ON (CI) this is where a
  *   use-after-free of a stale cached FFTW plan would show.
  *
+ * test_fork_child: after multi-threaded calls (DIRECT and FFT, 2 threads), the process forks;
+ *   the child runs a plan made by the parent and fresh one-shot calls, which must finish (the
+ *   parent kills it after 60 s: with GNU libgomp a multi-threaded region in such a child used
+ *   to hang forever) and give the parent's bits. The parent goes on with its threads after.
+ *
  * DWCONV_REL_PLAN_THREADS=n forces desc.threads = n in every plan (the ThreadSanitizer run
  * uses 1: libgomp is not instrumented). DWCONV_REL_ITERS scales the iteration count.
  */
 #define _GNU_SOURCE 1 /* pthread_barrier_t, setenv, mmap flags, clock_gettime under -std=c11 */
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -413,12 +421,113 @@ START_TEST(test_tune_race) {
 }
 END_TEST
 
+/* One run of desc with 2 threads on fixed data into a fresh buffer (NULL on failure). */
+static void *fork_run(dwconv_algo algo, dwconv_plan *plan, int *threads_used) {
+  const size_t rows = 16, n = 40000, p = 700, out = n + p - 1;
+  dwconv_desc d = tc_desc(rows, n, p, DWCONV_FLOAT32, DWCONV_MODE_FULL, DWCONV_OP_CONVOLVE, algo);
+  d.threads = 2;
+  float *A = (float *)tc_alloc(rows * n, d.dtype), *B = (float *)tc_alloc(rows * p, d.dtype);
+  float *C = (float *)tc_alloc(rows * out, d.dtype);
+  tc_rng r;
+  tc_rng_seed(&r, 77);
+  tc_fill_normal(&r, A, d.dtype, rows, n, n);
+  tc_fill_normal(&r, B, d.dtype, rows, p, p);
+  dwconv_status st = plan != NULL ? dwconv_plan_execute(plan, A, (ptrdiff_t)n, C, (ptrdiff_t)out)
+                                  : dwconv_convolve(&d, A, (ptrdiff_t)n, B, (ptrdiff_t)p, C, (ptrdiff_t)out);
+  if (threads_used != NULL && plan != NULL) {
+    dwconv_plan_info info;
+    *threads_used = dwconv_plan_get_info(plan, &info) == DWCONV_SUCCESS ? info.threads : -1;
+  }
+  free(A);
+  free(B);
+  if (st != DWCONV_SUCCESS) {
+    free(C);
+    return NULL;
+  }
+  return C;
+}
+
+static dwconv_plan *fork_plan(dwconv_algo algo) {
+  const size_t rows = 16, n = 40000, p = 700;
+  dwconv_desc d = tc_desc(rows, n, p, DWCONV_FLOAT32, DWCONV_MODE_FULL, DWCONV_OP_CONVOLVE, algo);
+  d.threads = 2;
+  float *B = (float *)tc_alloc(rows * p, d.dtype), *A = (float *)tc_alloc(rows * n, d.dtype);
+  tc_rng r;
+  tc_rng_seed(&r, 77);
+  tc_fill_normal(&r, A, d.dtype, rows, n, n); /* same draws as fork_run: A first, then B */
+  tc_fill_normal(&r, B, d.dtype, rows, p, p);
+  dwconv_plan *plan = NULL;
+  ck_assert_int_eq(dwconv_plan_create(&plan, &d), DWCONV_SUCCESS);
+  ck_assert_int_eq(dwconv_plan_set_kernel(plan, B, (ptrdiff_t)p), DWCONV_SUCCESS);
+  free(A);
+  free(B);
+  return plan;
+}
+
+START_TEST(test_fork_child) {
+  const size_t bytes = 16 * (40000 + 700 - 1) * sizeof(float);
+  const int nalgo = tc_fft_available(DWCONV_BACKEND_CPU) ? 2 : 1;
+  dwconv_plan *plans[2] = {NULL, NULL};
+  void *want[2] = {NULL, NULL};
+  int threads_before[2] = {0, 0}; /* 2, or 1 in a build without OpenMP */
+  for (int a = 0; a < nalgo; a++) {
+    dwconv_algo algo = a ? DWCONV_ALGO_FFT : DWCONV_ALGO_DIRECT;
+    plans[a] = fork_plan(algo);
+    want[a] = fork_run(algo, plans[a], &threads_before[a]); /* multi-threaded: starts the OpenMP threads */
+    ck_assert_ptr_nonnull(want[a]);
+  }
+  fflush(stdout);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int bad = 0, threads = 0;
+    for (int a = 0; a < nalgo; a++) {
+      dwconv_algo algo = a ? DWCONV_ALGO_FFT : DWCONV_ALGO_DIRECT;
+      void *c1 = fork_run(algo, plans[a], &threads); /* the parent's plan */
+      void *c2 = fork_run(algo, NULL, NULL);          /* a fresh one-shot call */
+      if (c1 == NULL || c2 == NULL || memcmp(c1, want[a], bytes) != 0 || memcmp(c2, want[a], bytes) != 0) bad = 1;
+      printf("rel_threads: forked child, %s: plan (reports %d threads) and one-shot %s\n", tc_algo_name(algo),
+             threads, bad ? "WRONG or failed" : "finished, same bits as the parent");
+      fflush(stdout);
+      free(c1);
+      free(c2);
+    }
+    _exit(bad);
+  }
+  int status = 0;
+  pid_t got = 0;
+  for (int waited_ms = 0; waited_ms < 60000 && got == 0; waited_ms += 20) {
+    got = waitpid(pid, &status, WNOHANG);
+    if (got == 0) nanosleep(&(struct timespec){0, 20000000}, NULL);
+  }
+  if (got == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    ck_abort_msg("the forked child did not finish within 60 s (hung in a multi-threaded region?)");
+  }
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "forked child: %s %d",
+                WIFEXITED(status) ? "exit" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+  for (int a = 0; a < nalgo; a++) { /* the parent keeps its threads */
+    dwconv_algo algo = a ? DWCONV_ALGO_FFT : DWCONV_ALGO_DIRECT;
+    int threads = 0;
+    void *c = fork_run(algo, plans[a], &threads);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_msg(memcmp(c, want[a], bytes) == 0, "parent after fork, %s: bits changed", tc_algo_name(algo));
+    ck_assert_int_eq(threads, threads_before[a]);
+    free(c);
+    free(want[a]);
+    dwconv_plan_destroy(plans[a]);
+  }
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("rel_threads");
   TCase *tc = tcase_create("threads");
   tcase_set_timeout(tc, TC_TIMEOUT_S);
   tcase_add_test(tc, test_parallel_plans);
   tcase_add_test(tc, test_create_destroy_race);
+  tcase_add_test(tc, test_fork_child);
   if (tc_fft_available(DWCONV_BACKEND_CPU))
     tcase_add_test(tc, test_tune_race);
   else
