@@ -22,9 +22,11 @@
  * one of those calls. Wisdom the application gives FFTW directly does not refresh plans dwconv
  * has cached; dwconv_fft_wisdom_import does.
  *
- * fork(): dwconv and plans made before a fork keep working in the child. In GCC builds
- * (GNU libgomp, whose threads do not survive fork) a child forked after dwconv ran
- * multi-threaded computes on one thread (same bits; dwconv_plan_get_info reports 1 thread).
+ * fork(): dwconv and CPU plans made before a fork keep working in the child (CUDA plans do
+ * not: a CUDA context does not survive fork). In GCC builds (GNU libgomp, whose threads do not
+ * survive fork) a child forked from a process running more than one thread computes on one
+ * thread (same bits; dwconv_plan_get_info reports 1 thread). fork() waits while another thread
+ * is inside dwconv's FFTW planning (e.g. dwconv_fft_tune).
  */
 #ifndef DWCONV_H
 #define DWCONV_H
@@ -68,7 +70,8 @@ typedef enum { DWCONV_OP_CONVOLVE = 0, DWCONV_OP_CORRELATE = 1 } dwconv_op;
 /* Where the work runs. AUTO: CUDA when this build has it and a GPU is present, else CPU; when
  * the GPU cannot take the plan (DWCONV_ERROR_DEVICE or OUT_OF_MEMORY from plan creation: device
  * memory full, GPU held by another process in exclusive mode, ...) AUTO makes it on the CPU
- * instead (dwconv_plan_get_info tells which). CPU: never touches the CUDA runtime. */
+ * instead (dwconv_plan_get_info tells which); such a plan returns INVALID_VALUE for device
+ * memory in A, B or C. CPU: never touches the CUDA runtime. */
 typedef enum {
   DWCONV_BACKEND_AUTO = 0,
   DWCONV_BACKEND_CPU = 1,

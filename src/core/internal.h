@@ -88,13 +88,10 @@ static inline int dwconv__omp_grab(ptrdiff_t n, int threads) {
   return g < 1 ? 1 : g > 1 << 20 ? 1 << 20 : (int)g;
 }
 
-/* threads.c: thread counts that survive fork(). With GNU libgomp a multi-threaded region in a
- * process forked after this one ran such a region hangs forever, so there both return 1.
- * dwconv__threads_cap: the count a plan reports (no side effect). dwconv__threads_now: the
- * count for a parallel region about to start; call it right before every one (it records
- * that OpenMP threads now exist, for the fork check). */
+/* threads.c: the thread count to use now: `threads`, or 1 in a process forked from a
+ * multi-threaded one when the OpenMP runtime is GNU libgomp (a multi-threaded region there
+ * would hang forever). Call it right before every parallel region and for reported counts. */
 int dwconv__threads_cap(int threads);
-int dwconv__threads_now(int threads);
 
 /* ---- the problem a backend receives: validated, with AUTO choices resolved ---- */
 typedef struct dwconv_problem {
@@ -139,6 +136,9 @@ const char *dwconv__cpu_simd_name(void);
 int dwconv__cuda_device_count(void);
 /* Fills *info for a device index already checked against the count (cuda_device.c). */
 dwconv_status dwconv__cuda_device_info(int device, dwconv_device_info *info);
+/* 1 when p is device memory (cudaMalloc: not readable from the host); 0 for host, pinned or
+ * managed memory, and when the runtime cannot tell. */
+int dwconv__cuda_is_device_memory(const void *p);
 
 /* ---- cost model (cost_model.c) ---- */
 

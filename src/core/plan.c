@@ -14,6 +14,9 @@ struct dwconv_plan {
   const dwconv_backend_ops *ops;
   void *state;
   int kernel_set;
+  /* Why BACKEND_AUTO made this plan on the CPU although it had chosen the GPU ("" when it
+   * did not): such a plan refuses device pointers (check_cpu_instead). */
+  char cpu_instead[512];
 };
 
 dwconv_desc dwconv_desc_make(size_t rows, size_t signal_len, size_t kernel_len,
@@ -174,9 +177,8 @@ static dwconv_status prepare_problem(const dwconv_desc *desc, dwconv_problem *pr
  * st: on success p holds the alternative and no error is left; otherwise st is returned with
  * the first failure's message (AUTO's first choice), noting that alt_name failed too. */
 static dwconv_status create_instead(dwconv_plan *p, const dwconv_desc *alt, dwconv_status st,
-                                    const char *alt_name) {
-  char why[512];
-  snprintf(why, sizeof why, "%s", dwconv_last_error());
+                                    const char *alt_name, char *why, size_t why_len) {
+  snprintf(why, why_len, "%s", dwconv_last_error());
   dwconv_problem prob;
   const dwconv_backend_ops *ops = NULL;
   dwconv_status st2 = prepare_problem(alt, &prob, &ops);
@@ -190,7 +192,27 @@ static dwconv_status create_instead(dwconv_plan *p, const dwconv_desc *alt, dwco
     dwconv__clear_error();
     return DWCONV_SUCCESS;
   }
-  return dwconv__error(st, "%s (%s, tried instead, failed too)", why, alt_name);
+  char why2[256];
+  snprintf(why2, sizeof why2, "%s", dwconv_last_error());
+  return dwconv__error(st, "%s (%s, tried instead, failed too: %s)", why, alt_name, why2);
+}
+
+/* A plan BACKEND_AUTO made on the CPU instead of the GPU must not be handed device memory:
+ * the CPU would read it through host addresses and crash. INVALID_VALUE, naming the array
+ * and why the GPU refused; SUCCESS for every other plan (and in builds without CUDA, where
+ * that fallback cannot happen). */
+static dwconv_status check_cpu_instead(const dwconv_plan *p, const void *ptr, const char *name) {
+#ifdef DWCONV_HAVE_CUDA
+  if (p->cpu_instead[0] != '\0' && dwconv__cuda_is_device_memory(ptr))
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE,
+                         "%s is GPU memory, but BACKEND_AUTO made this plan on the CPU because the "
+                         "GPU could not take it (%s); free GPU memory, lower the plan's size or "
+                         "desc.device_memory_limit, or pass host memory",
+                         name, p->cpu_instead);
+#else
+  (void)p, (void)ptr, (void)name;
+#endif
+  return DWCONV_SUCCESS;
 }
 
 dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc) {
@@ -208,6 +230,7 @@ dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc) {
   p->ops = ops;
   p->state = NULL;
   p->kernel_set = 0;
+  p->cpu_instead[0] = '\0';
   st = ops->create(&p->prob, &p->state);
   if (st == DWCONV_ERROR_OUT_OF_MEMORY && desc->algo == DWCONV_ALGO_AUTO && prob.desc.algo == DWCONV_ALGO_FFT) {
     /* AUTO chose FFT for speed, but its memory (kernel spectra rows x (L/2+1), transform
@@ -215,7 +238,8 @@ dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc) {
      * less (taps rows x P), so AUTO takes it rather than fail; get_info reports DIRECT. */
     dwconv_desc direct = *desc;
     direct.algo = DWCONV_ALGO_DIRECT;
-    st = create_instead(p, &direct, st, "direct");
+    char why[512];
+    st = create_instead(p, &direct, st, "direct", why, sizeof why);
   }
   if ((st == DWCONV_ERROR_DEVICE || st == DWCONV_ERROR_OUT_OF_MEMORY) && desc->backend == DWCONV_BACKEND_AUTO &&
       p->prob.desc.backend == DWCONV_BACKEND_CUDA) {
@@ -224,7 +248,9 @@ dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc) {
      * get_info reports BACKEND_CPU. An explicit BACKEND_CUDA request still fails. */
     dwconv_desc cpu = *desc;
     cpu.backend = DWCONV_BACKEND_CPU;
-    st = create_instead(p, &cpu, st, "the CPU");
+    char why[512];
+    st = create_instead(p, &cpu, st, "the CPU", why, sizeof why);
+    if (st == DWCONV_SUCCESS) snprintf(p->cpu_instead, sizeof p->cpu_instead, "%s", why);
   }
   if (st != DWCONV_SUCCESS) {
     dwconv__free(p);
@@ -285,6 +311,7 @@ dwconv_status dwconv_plan_set_kernel(dwconv_plan *plan, const void *B, ptrdiff_t
   dwconv__clear_error();
   if (plan == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "plan is NULL");
   dwconv_status st = check_kernel_args(&plan->prob, B, ldb);
+  if (st == DWCONV_SUCCESS) st = check_cpu_instead(plan, B, "B");
   if (st != DWCONV_SUCCESS) return st;
   /* A failed call may have overwritten part of the previous kernel: the plan then has none. */
   st = plan->ops->set_kernel(plan->state, B, ldb);
@@ -297,6 +324,8 @@ dwconv_status dwconv_plan_execute(dwconv_plan *plan, const void *A, ptrdiff_t ld
   dwconv__clear_error();
   if (plan == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "plan is NULL");
   dwconv_status st = check_exec_args(&plan->prob, A, lda, C, ldc);
+  if (st == DWCONV_SUCCESS) st = check_cpu_instead(plan, A, "A");
+  if (st == DWCONV_SUCCESS) st = check_cpu_instead(plan, C, "C");
   if (st != DWCONV_SUCCESS) return st;
   if (!plan->kernel_set)
     return dwconv__error(DWCONV_ERROR_KERNEL_NOT_SET, "execute called before set_kernel");
@@ -348,6 +377,9 @@ dwconv_status dwconv_convolve(const dwconv_desc *desc, const void *A, ptrdiff_t 
   if (st != DWCONV_SUCCESS) return st;
   dwconv_plan *plan = NULL;
   st = dwconv_plan_create(&plan, desc);
+  if (st == DWCONV_SUCCESS) st = check_cpu_instead(plan, B, "B");
+  if (st == DWCONV_SUCCESS) st = check_cpu_instead(plan, A, "A");
+  if (st == DWCONV_SUCCESS) st = check_cpu_instead(plan, C, "C");
   if (st == DWCONV_SUCCESS && plan->ops->convolve != NULL) {
     st = plan->ops->convolve(plan->state, A, lda, B, ldb, C, ldc);
   } else {

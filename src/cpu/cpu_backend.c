@@ -225,7 +225,7 @@ static dwconv_status cpu_execute(void *vs, const void *A, ptrdiff_t lda, void *C
   const dwconv_geometry *g = &s->prob.geom;
   const ptrdiff_t n_chunks = (ptrdiff_t)dwconv__chunk_count(&s->chunks);
   const double macs = (double)g->rows * (double)g->out_len * (double)(s->swap ? g->n : g->p);
-  const int threads = macs < SERIAL_MACS ? 1 : dwconv__threads_now(s->prob.threads);
+  const int threads = macs < SERIAL_MACS ? 1 : dwconv__threads_cap(s->prob.threads);
   (void)threads; /* unused without OpenMP */
   const int grab = dwconv__omp_grab(n_chunks, threads);
   (void)grab;

@@ -71,7 +71,7 @@ static void DW_SFX(kernel_row)(const dwconv_cpu_fft *f, int tid, const DW_T *b, 
 static void DW_SFX(set_kernel)(dwconv_cpu_fft *f, const DW_T *B, ptrdiff_t ldb) {
   DW_SFX(cplx) *spec = (DW_SFX(cplx) *)f->spectrum;
   const ptrdiff_t rows = (ptrdiff_t)f->krows;
-  const int threads = (double)rows * (double)f->L < SERIAL_POINTS ? 1 : dwconv__threads_now(f->threads);
+  const int threads = (double)rows * (double)f->L < SERIAL_POINTS ? 1 : dwconv__threads_cap(f->threads);
   (void)threads; /* unused without OpenMP */
   const int grab = dwconv__omp_grab(rows, threads);
   (void)grab;
@@ -223,7 +223,7 @@ static void DW_SFX(execute)(dwconv_cpu_fft *f, const DW_T *A, ptrdiff_t lda, DW_
   const DW_SFX(cplx) *spec = (const DW_SFX(cplx) *)f->spectrum;
   const size_t spec_stride = f->krows > 1 ? f->nc : 0;
   /* Small runs stay on one thread: waking a team costs more than they do. */
-  const int threads = (double)g->rows * (double)bpr * (double)L < SERIAL_POINTS ? 1 : dwconv__threads_now(f->threads);
+  const int threads = (double)g->rows * (double)bpr * (double)L < SERIAL_POINTS ? 1 : dwconv__threads_cap(f->threads);
   (void)threads; /* unused without OpenMP */
   const int grab = dwconv__omp_grab(units, threads);
   (void)grab;
@@ -244,7 +244,7 @@ static void DW_SFX(convolve_rows)(const dwconv_cpu_fft *f, const DW_T *A, ptrdif
                                   ptrdiff_t ldb, DW_T *C, ptrdiff_t ldc, DW_SFX(cplx) *kbuf) {
   const dwconv_geometry *g = &f->prob.geom;
   const ptrdiff_t rows = (ptrdiff_t)g->rows;
-  const int threads = (double)g->rows * (double)(g->blocks_per_row + 1) * (double)f->L < SERIAL_POINTS ? 1 : dwconv__threads_now(f->threads);
+  const int threads = (double)g->rows * (double)(g->blocks_per_row + 1) * (double)f->L < SERIAL_POINTS ? 1 : dwconv__threads_cap(f->threads);
   (void)threads; /* unused without OpenMP */
   const int grab = dwconv__omp_grab(rows, threads);
   (void)grab;

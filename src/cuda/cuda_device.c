@@ -45,3 +45,14 @@ dwconv_status dwconv__cuda_device_info(int device, dwconv_device_info *info) {
   info->free_memory = free_b;
   return DWCONV_SUCCESS;
 }
+
+/* See internal.h. */
+int dwconv__cuda_is_device_memory(const void *p) {
+  struct cudaPointerAttributes attr;
+  cudaError_t e = cudaPointerGetAttributes(&attr, p);
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError(); /* an old runtime's "not a CUDA pointer": host memory */
+    return 0;
+  }
+  return attr.type == cudaMemoryTypeDevice;
+}

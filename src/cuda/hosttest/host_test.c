@@ -155,7 +155,7 @@ int main(int argc, char **argv) {
   /* Pinned staging is made by the first execute on pageable host data: each of its
    * acquisitions failing in turn gives the pageable fallback (or nothing to fail once all
    * are covered), the right result, and nothing leaked; device data never makes staging. */
-  for (int dev_data = 0; dev_data <= 1; dev_data++)
+  for (int dev_data = 0; dev_data <= 2; dev_data++) /* pageable host, device, pinned host */
     for (size_t n = 1;; n++) {
       dwconv_desc d = dwconv_desc_make(4, 300, 9, DWCONV_FLOAT32);
       d.backend = DWCONV_BACKEND_CUDA;
@@ -181,6 +181,8 @@ int main(int argc, char **argv) {
           if (fabs(hC[m * 308 + i] - want) > 1e-4 * (1 + fabs(want))) ok = 0;
         }
       if (ok && dev_data && after.workspace_bytes != before.workspace_bytes) ok = 0; /* no staging made */
+      /* With every acquisition allowed, pageable host data must get its staging (4 buffers). */
+      if (ok && n > made && dev_data == 0 && (made < 4 || after.workspace_bytes <= before.workspace_bytes)) ok = 0;
       dwconv_plan_destroy(plan);
       release(A, dev_data); release(C, dev_data);
       if (!ok || mock_live_dev || mock_live_host) {
@@ -219,6 +221,25 @@ int main(int argc, char **argv) {
           if (i - j >= 0 && i - j < 50) want += (double)B[m * 7 + j] * A[m * 50 + i - j];
         if (fabs(C[m * 56 + i] - want) > 1e-4 * (1 + fabs(want))) ok = 0;
       }
+    /* That CPU plan must refuse device memory (the real CPU would crash reading it), in
+     * set_kernel, execute and the one-shot call alike. */
+    float *dA = (float *)alloc(sizeof A, 1), *dB = (float *)alloc(sizeof B, 1), *dC = (float *)alloc(sizeof C, 1);
+    if (ok) {
+      dwconv_status s1 = dwconv_plan_execute(plan, dA, 50, C, 56);
+      int m1 = strstr(dwconv_last_error(), "GPU memory") != NULL;
+      dwconv_status s2 = dwconv_plan_execute(plan, A, 50, dC, 56);
+      dwconv_status s3 = dwconv_plan_set_kernel(plan, dB, 7);
+      dwconv__cuda_fault_inject(1);
+      dwconv_status s4 = dwconv_convolve(&d, dA, 50, B, 7, C, 56);
+      dwconv__cuda_fault_inject(0);
+      if (s1 != DWCONV_ERROR_INVALID_VALUE || !m1 || s2 != DWCONV_ERROR_INVALID_VALUE ||
+          s3 != DWCONV_ERROR_INVALID_VALUE || s4 != DWCONV_ERROR_INVALID_VALUE) {
+        printf("FAIL AUTO -> CPU plan given device memory: statuses %d %d %d %d (want %d), %s\n", s1, s2, s3, s4,
+               DWCONV_ERROR_INVALID_VALUE, dwconv_last_error());
+        ok = 0;
+      }
+    }
+    release(dA, 1); release(dB, 1); release(dC, 1);
     dwconv_plan_destroy(plan);
     if (!ok || mock_live_dev || mock_live_host) {
       printf("FAIL AUTO -> CPU fallback (algo %d): status %d, backend %d, leak dev=%zu host=%zu, %s\n", algo, st,
@@ -226,7 +247,8 @@ int main(int argc, char **argv) {
       fails++;
       mock_live_dev = mock_live_host = 0;
     } else {
-      printf("BACKEND_AUTO with the first device allocation failing (algo %d): plan made on the CPU, result right\n", algo);
+      printf("BACKEND_AUTO with the first device allocation failing (algo %d): plan made on the CPU, result right, "
+             "device pointers refused\n", algo);
     }
   }
   printf("ran %d, oom (small limit) %d, fails %d\n", ran, oom, fails);
