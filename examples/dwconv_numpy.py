@@ -151,6 +151,8 @@ class Plan:
         if out is None:
             out = np.empty((self.d.rows, self.output_len), self.dtype)
         out, ldc = _rows(out, self.dtype, "out")
+        if not out.flags.writeable:
+            raise ValueError("out must be writeable")
         if out.shape != (self.d.rows, self.output_len):
             raise ValueError(f"out must be {self.d.rows} x {self.output_len}")
         self.dw._check(self.dw.lib.dwconv_plan_execute(self.h, A.ctypes.data, 0 if A.shape[0] == 1 else lda,

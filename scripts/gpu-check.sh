@@ -35,12 +35,13 @@
 #   GPU_CHECK_FULL=1      CUDA tests with their full sweeps (ctest and sanitizer steps)
 #   GPU_CHECK_CTEST_TIMEOUT seconds per ctest entry (default 540)
 #   GPU_CHECK_SAN_TIMEOUT seconds per compute-sanitizer run (default 180)
-#   GPU_CHECK_SAN_BUDGET  seconds for the whole sanitizer step (default 540): runs not started
-#                         by then are listed as NOT RUN and the step is INCOMPLETE (exit 1)
+#   GPU_CHECK_SAN_BUDGET  seconds for the whole sanitizer step (default 480): runs are cut to
+#                         what is left; runs cut or not started are NOT RUN and the step is
+#                         INCOMPLETE (exit 1)
 #   GPU_CHECK_SAN_TOOLS   tools for the GPU_CHECK_SAN_DEEP tests (default "racecheck initcheck
 #                         synccheck"); memcheck always runs on every CUDA test
-#   GPU_CHECK_SAN_DEEP    ctest names for those tools (default "test_cuda_memory_cuda"); they
-#                         run first
+#   GPU_CHECK_SAN_DEEP    ctest names for those tools (default "test_cuda_memory_cuda"); memcheck
+#                         runs on every CUDA test first, then these tools
 #   GPU_CHECK_BENCH_ARGS  peers.py arguments instead of "--gpu --no-cpu"
 #   GPU_CHECK_BENCH_TIMEOUT seconds for the benchmark (default 540)
 #   GPU_CHECK_SKIP_BENCH=1 leave out step 5 (reported as SKIP)
@@ -64,7 +65,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${GPU_CHECK_BUILD_DIR:-$REPO/build-gpu-check}
 JOBS=${GPU_CHECK_JOBS:-$(nproc 2>/dev/null || echo 4)}
 SAN_TIMEOUT=${GPU_CHECK_SAN_TIMEOUT:-180}
-SAN_BUDGET=${GPU_CHECK_SAN_BUDGET:-540}
+SAN_BUDGET=${GPU_CHECK_SAN_BUDGET:-480}
 SAN_TOOLS=${GPU_CHECK_SAN_TOOLS:-racecheck initcheck synccheck}
 SAN_DEEP=" ${GPU_CHECK_SAN_DEEP:-test_cuda_memory_cuda} "
 CTEST_TIMEOUT=${GPU_CHECK_CTEST_TIMEOUT:-540}
@@ -87,8 +88,10 @@ record() { # record NAME STATUS DETAIL (the wall time since the previous record 
   set -- "$1" "$2" "$3 [$((now - T0)) s]"
   T0=$now
   STEPS+=("$1|$2|$3")
-  [ "$2" = FAIL ] && FAILED=1
+  case $2 in FAIL | INCOMPLETE) FAILED=1 ;; esac
   printf 'gpu-check: %-10s %-4s %s\n' "$1" "$2" "$3"
+  # Written after every step, so a call the device tool kills still leaves what it had.
+  if declare -F write_report >/dev/null; then write_report; fi
 }
 
 write_report() {
@@ -245,42 +248,61 @@ EOF
     runs=0
     skipped=0
     san_start=$(date +%s)
-    # The GPU_CHECK_SAN_DEEP tests first: they get every tool before the budget can run out.
+    # Pass 1: memcheck on every CUDA test (the GPU_CHECK_SAN_DEEP ones first); pass 2: the
+    # other tools on the GPU_CHECK_SAN_DEEP tests. Each run gets at most what is left of the
+    # step budget (and GPU_CHECK_SAN_TIMEOUT); a run the budget cut short, or one never
+    # started, is NOT RUN: the step is then INCOMPLETE, never PASS.
     { grep -F -f <(printf '%s\n' $SAN_DEEP | sed 's/.*/&\t/') "$OUT/sanitizer/commands.txt"
       grep -v -F -f <(printf '%s\n' $SAN_DEEP | sed 's/.*/&\t/') "$OUT/sanitizer/commands.txt"; } \
       >"$OUT/sanitizer/order.txt" || true
+    : >"$OUT/sanitizer/runs.txt"
     while IFS=$'\t' read -r name wd cmd; do
-      tools=memcheck
-      [[ $SAN_DEEP == *" $name "* ]] && tools="memcheck $SAN_TOOLS"
-      for tool in $tools; do
-        if [ $(( $(date +%s) - san_start )) -ge "$SAN_BUDGET" ]; then
-          printf '%-40s %-10s NOT RUN (step budget %s s spent)\n' "$name" "$tool" "$SAN_BUDGET" >>"$OUT/sanitizer/summary.txt"
-          skipped=$((skipped + 1))
-          continue
-        fi
-        runs=$((runs + 1))
-        log="$OUT/sanitizer/${name}.${tool}.log"
-        extra=()
-        [ "$tool" = memcheck ] && extra=(--leak-check full)
-        # CK_FORK=no: Check's fork mode would hide the work in child processes; the shim never
-        # forks anyway.
-        eval "argv=($cmd)" # the line was written with shlex.quote
-        (cd "${wd:-$BUILD}" && CK_FORK=no DWCONV_TEST_QUICK=$QUICK timeout "$SAN_TIMEOUT" "$SAN" --tool "$tool" \
-          --error-exitcode=1 "${extra[@]}" "${argv[@]}") >"$log" 2>&1 </dev/null
-        r=$?
-        case $r in
-          0) res=PASS ;;
-          77) res="FAIL (test skipped: no device)"; bad=1 ;;
-          124) res="FAIL (timeout ${SAN_TIMEOUT}s)"; bad=1 ;;
-          *) res="FAIL (exit $r)"; bad=1 ;;
-        esac
-        errs=$(grep -Eo 'ERROR SUMMARY: [0-9]+ errors?' "$log" | tail -1)
-        printf '%-40s %-10s %s %s\n' "$name" "$tool" "$res" "${errs:+($errs)}" >>"$OUT/sanitizer/summary.txt"
-      done
+      printf '%s\t%s\t%s\t%s\n' memcheck "$name" "$wd" "$cmd" >>"$OUT/sanitizer/runs.txt"
     done <"$OUT/sanitizer/order.txt"
+    for tool in $SAN_TOOLS; do
+      while IFS=$'\t' read -r name wd cmd; do
+        [[ $SAN_DEEP == *" $name "* ]] && printf '%s\t%s\t%s\t%s\n' "$tool" "$name" "$wd" "$cmd" >>"$OUT/sanitizer/runs.txt"
+      done <"$OUT/sanitizer/order.txt"
+    done
+    while IFS=$'\t' read -r tool name wd cmd; do
+      left=$(( SAN_BUDGET - ($(date +%s) - san_start) ))
+      if [ "$left" -lt 10 ]; then
+        printf '%-40s %-10s NOT RUN (step budget %s s spent)\n' "$name" "$tool" "$SAN_BUDGET" >>"$OUT/sanitizer/summary.txt"
+        skipped=$((skipped + 1))
+        continue
+      fi
+      limit=$SAN_TIMEOUT
+      cut_by_budget=0
+      if [ "$left" -lt "$limit" ]; then limit=$left; cut_by_budget=1; fi
+      runs=$((runs + 1))
+      log="$OUT/sanitizer/${name}.${tool}.log"
+      extra=()
+      [ "$tool" = memcheck ] && extra=(--leak-check full)
+      # CK_FORK=no: Check's fork mode would hide the work in child processes; the shim never
+      # forks anyway.
+      eval "argv=($cmd)" # the line was written with shlex.quote
+      (cd "${wd:-$BUILD}" && CK_FORK=no DWCONV_TEST_QUICK=$QUICK timeout "$limit" "$SAN" --tool "$tool" \
+        --error-exitcode=1 "${extra[@]}" "${argv[@]}") >"$log" 2>&1 </dev/null
+      r=$?
+      case $r in
+        0) res=PASS ;;
+        77) res="FAIL (test skipped: no device)"; bad=1 ;;
+        124)
+          if [ $cut_by_budget = 1 ]; then
+            res="NOT RUN (cut at ${limit}s by the step budget)"
+            runs=$((runs - 1))
+            skipped=$((skipped + 1))
+          else
+            res="FAIL (timeout ${limit}s)"
+            bad=1
+          fi ;;
+        *) res="FAIL (exit $r)"; bad=1 ;;
+      esac
+      errs=$(grep -Eo 'ERROR SUMMARY: [0-9]+ errors?' "$log" | tail -1)
+      printf '%-40s %-10s %s %s\n' "$name" "$tool" "$res" "${errs:+($errs)}" >>"$OUT/sanitizer/summary.txt"
+    done <"$OUT/sanitizer/runs.txt"
     if [ $bad -eq 0 ] && [ $skipped -gt 0 ]; then
       record sanitizer INCOMPLETE "$runs runs passed, $skipped NOT RUN (GPU_CHECK_SAN_BUDGET=$SAN_BUDGET s); sanitizer/summary.txt"
-      FAILED=1
     elif [ $bad -eq 0 ]; then
       record sanitizer PASS "$runs runs (memcheck on $n tests; $SAN_TOOLS on$SAN_DEEP); sanitizer/summary.txt"
     else
