@@ -88,7 +88,8 @@ typedef enum { DWCONV_ALGO_AUTO = 0, DWCONV_ALGO_DIRECT = 1, DWCONV_ALGO_FFT = 2
  * 7: call order, 8: a bug in dwconv (please report it), 9: a file could not be read or written. */
 typedef enum {
   DWCONV_SUCCESS = 0,
-  DWCONV_ERROR_INVALID_VALUE = 1,  /* NULL pointer, zero length, bad enum, bad stride, C overlaps A */
+  DWCONV_ERROR_INVALID_VALUE = 1,  /* NULL pointer, zero length, bad enum, bad stride, C overlaps A,
+                                      array not aligned to its element size */
   DWCONV_ERROR_SIZE_OVERFLOW = 2,  /* element or byte counts overflow size_t, or exceed a backend limit */
   DWCONV_ERROR_OUT_OF_MEMORY = 3,  /* a host or device allocation failed */
   DWCONV_ERROR_NOT_SUPPORTED = 4,  /* valid request this build cannot do (e.g. FFT in a build without FFTW) */
@@ -145,6 +146,7 @@ DWCONV_API dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_des
 /* Prepares the kernel B (rows x kernel_len, row stride ldb elements) once: flipped for the
  * direct path, transformed for the FFT path. ldb = 0 uses B's first row for every row;
  * otherwise ldb >= kernel_len. B is copied: the caller may free or change it afterwards.
+ * A, B and C must be aligned to their element size (4 or 8 bytes), else INVALID_VALUE.
  * May be called again to replace the kernel; if that call fails the plan has no kernel
  * (execute returns KERNEL_NOT_SET) until a call succeeds. */
 DWCONV_API dwconv_status dwconv_plan_set_kernel(dwconv_plan *plan, const void *B, ptrdiff_t ldb);

@@ -290,6 +290,17 @@ START_TEST(test_set_kernel_errors) {
   EXPECT_STATUS(dwconv_plan_set_kernel(plan, B, 8), DWCONV_SUCCESS, "");
   EXPECT_STATUS(dwconv_plan_set_kernel(plan, B, 0), DWCONV_SUCCESS, "");
   EXPECT_STATUS(dwconv_plan_execute(plan, A, 16, C, 20), DWCONV_SUCCESS, "");
+  /* Arrays not aligned to their element size (e.g. a buffer viewed at an odd byte offset). */
+  {
+    float *Bm = (float *)malloc(3 * 8 * sizeof(float) + 8);
+    ck_assert_ptr_nonnull(Bm);
+    memset(Bm, 0, 3 * 8 * sizeof(float) + 8);
+    EXPECT_STATUS(dwconv_plan_set_kernel(plan, (char *)Bm + 1, 5), DWCONV_ERROR_INVALID_VALUE, "aligned");
+    EXPECT_STATUS(dwconv_plan_set_kernel(plan, (char *)Bm + 2, 0), DWCONV_ERROR_INVALID_VALUE, "B");
+    EXPECT_STATUS(dwconv_plan_set_kernel(plan, (char *)Bm + 4, 5), DWCONV_SUCCESS, "");
+    free(Bm);
+  }
+
   dwconv_plan_destroy(plan);
 
   /* P = 1: any ldb >= 1 is fine. */
@@ -298,6 +309,15 @@ START_TEST(test_set_kernel_errors) {
   double Bd[4] = {1, 2, 3, 4};
   EXPECT_STATUS(dwconv_plan_set_kernel(plan, Bd, 1), DWCONV_SUCCESS, "");
   EXPECT_STATUS(dwconv_plan_set_kernel(plan, Bd, -5), DWCONV_ERROR_INVALID_VALUE, "ldb");
+  /* float64: 4-byte alignment is not enough. */
+  {
+    unsigned char *raw = (unsigned char *)malloc(8 * sizeof(double) + 8);
+    ck_assert_ptr_nonnull(raw);
+    memset(raw, 0, 8 * sizeof(double) + 8);
+    EXPECT_STATUS(dwconv_plan_set_kernel(plan, raw + 4, 1), DWCONV_ERROR_INVALID_VALUE, "aligned");
+    EXPECT_STATUS(dwconv_plan_set_kernel(plan, raw + 8, 1), DWCONV_SUCCESS, "");
+    free(raw);
+  }
   dwconv_plan_destroy(plan);
 }
 END_TEST
@@ -340,6 +360,10 @@ START_TEST(test_execute_errors) {
   EXPECT_STATUS(dwconv_plan_execute(plan, A, 16, C, 19), DWCONV_ERROR_INVALID_VALUE, "ldc");
   EXPECT_STATUS(dwconv_plan_execute(plan, A, 16, C, 0), DWCONV_ERROR_INVALID_VALUE, "ldc");
   EXPECT_STATUS(dwconv_plan_execute(plan, A, 16, C, 1), DWCONV_ERROR_INVALID_VALUE, "ldc");
+  /* A or C not aligned to 4 bytes. */
+  EXPECT_STATUS(dwconv_plan_execute(plan, (char *)A + 1, 16, C, 20), DWCONV_ERROR_INVALID_VALUE, "A (");
+  EXPECT_STATUS(dwconv_plan_execute(plan, A, 16, (char *)C + 2, 20), DWCONV_ERROR_INVALID_VALUE, "C (");
+  EXPECT_STATUS(dwconv_plan_execute(plan, A, 0, (char *)C + 3, 20), DWCONV_ERROR_INVALID_VALUE, "aligned");
   /* Extents that overflow: (rows-1) * ld * 4 bytes. */
   EXPECT_STATUS(dwconv_plan_execute(plan, A, PTRDIFF_MAX, C, 20), DWCONV_ERROR_SIZE_OVERFLOW, "");
   EXPECT_STATUS(dwconv_plan_execute(plan, A, PTRDIFF_MAX / 4, C, 20), DWCONV_ERROR_SIZE_OVERFLOW, "");
@@ -497,6 +521,9 @@ START_TEST(test_convolve_errors) {
   float A[3 * 16] = {0}, B[3 * 5] = {0}, C[3 * 20];
   EXPECT_STATUS(dwconv_convolve(&d, NULL, 16, B, 5, C, 20), DWCONV_ERROR_INVALID_VALUE, "A");
   EXPECT_STATUS(dwconv_convolve(&d, A, 16, NULL, 5, C, 20), DWCONV_ERROR_INVALID_VALUE, "B");
+  EXPECT_STATUS(dwconv_convolve(&d, (char *)A + 1, 16, B, 5, C, 20), DWCONV_ERROR_INVALID_VALUE, "aligned");
+  EXPECT_STATUS(dwconv_convolve(&d, A, 16, (char *)B + 2, 5, C, 20), DWCONV_ERROR_INVALID_VALUE, "B (");
+  EXPECT_STATUS(dwconv_convolve(&d, A, 16, B, 5, (char *)C + 1, 20), DWCONV_ERROR_INVALID_VALUE, "C (");
   EXPECT_STATUS(dwconv_convolve(&d, A, 16, B, 5, NULL, 20), DWCONV_ERROR_INVALID_VALUE, "C");
   EXPECT_STATUS(dwconv_convolve(&d, A, 15, B, 5, C, 20), DWCONV_ERROR_INVALID_VALUE, "lda");
   EXPECT_STATUS(dwconv_convolve(&d, A, 16, B, 4, C, 20), DWCONV_ERROR_INVALID_VALUE, "ldb");

@@ -261,8 +261,21 @@ dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc) {
 }
 
 /* set_kernel's argument rules for problem prob (no plan state needed). */
+/* An array's address must be a multiple of its element size: the kernels load whole
+ * elements (misaligned loads are undefined behaviour in C, and fault on some hardware). Such
+ * arrays come e.g. from a buffer viewed at an odd byte offset (numpy's flags.aligned False). */
+static dwconv_status check_aligned(const void *ptr, size_t es, const char *name) {
+  if ((uintptr_t)ptr % es != 0)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE,
+                         "%s (%p) is not aligned to its element size (%zu bytes); copy it to an aligned buffer",
+                         name, ptr, es);
+  return DWCONV_SUCCESS;
+}
+
 static dwconv_status check_kernel_args(const dwconv_problem *prob, const void *B, ptrdiff_t ldb) {
   if (B == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "B is NULL");
+  dwconv_status ast = check_aligned(B, prob->elem_size, "B");
+  if (ast != DWCONV_SUCCESS) return ast;
   const dwconv_geometry *g = &prob->geom;
   if (ldb < 0) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "ldb is negative (%td)", ldb);
   if (ldb != 0 && (size_t)ldb < g->p)
@@ -282,6 +295,9 @@ static dwconv_status check_exec_args(const dwconv_problem *prob, const void *A, 
   if (C == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "C is NULL");
   const dwconv_geometry *g = &prob->geom;
   size_t es = prob->elem_size;
+  dwconv_status ast = check_aligned(A, es, "A");
+  if (ast == DWCONV_SUCCESS) ast = check_aligned(C, es, "C");
+  if (ast != DWCONV_SUCCESS) return ast;
   if (lda < 0) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "lda is negative (%td)", lda);
   if (ldc < 0) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "ldc is negative (%td)", ldc);
   if (lda != 0 && (size_t)lda < g->n)
