@@ -65,6 +65,10 @@ def _rows(x, dtype, name):
         raise ValueError(f"{name} must be 1-D or 2-D")
     if x.size == 0:  # no data to lay out: dwconv itself reports the zero length
         return x, x.shape[1]
+    if not x.flags.aligned:  # dwconv refuses arrays not aligned to their element size
+        if name == "out":
+            raise ValueError("out must be aligned to its element size")
+        x = np.require(x, requirements="AC")
     if x.strides[1] != x.itemsize or x.strides[0] % x.itemsize or x.strides[0] < 0:
         raise ValueError(f"{name} must be 1-D or 2-D with contiguous rows (use np.ascontiguousarray)")
     return x, x.strides[0] // x.itemsize if x.shape[0] > 1 else x.shape[1]
@@ -223,6 +227,12 @@ def _test(path):
             want = np.array([np.convolve(wide[i, :64], b.astype(np.float64), "same") for i in range(5)])
             bad += not np.allclose(got, want, rtol=1e-12, atol=1e-12)
         info = pl.info()
+    # A misaligned input view (a buffer at an odd byte offset) is copied, not refused.
+    raw = np.zeros(5 * 64 * 4 + 1, np.uint8)
+    mis = np.frombuffer(raw.data, np.float32, 5 * 64, offset=1).reshape(5, 64)
+    mis_ok = not mis.flags.aligned
+    got = dw.convolve(mis, b, backend="cpu")
+    bad += not (mis_ok and np.array_equal(got, dw.convolve(np.array(mis), b, backend="cpu")))
     # Errors carry dwconv's status and message.
     try:
         dw.convolve(np.zeros((2, 0), np.float32), np.ones((2, 3), np.float32))

@@ -25,8 +25,9 @@
  * fork(): dwconv and CPU plans made before a fork keep working in the child (CUDA plans do
  * not: a CUDA context does not survive fork). In GCC builds (GNU libgomp, whose threads do not
  * survive fork) a child forked from a process running more than one thread computes on one
- * thread (same bits; dwconv_plan_get_info reports 1 thread). fork() waits while another thread
- * is inside dwconv's FFTW planning (e.g. dwconv_fft_tune).
+ * thread (same bits; dwconv_plan_get_info reports 1 thread). This needs dwconv loaded before
+ * the fork: a child that first loads it after the fork cannot tell, and can hang in libgomp.
+ * fork() waits while another thread is inside dwconv's FFTW planning (e.g. dwconv_fft_tune).
  */
 #ifndef DWCONV_H
 #define DWCONV_H
@@ -147,8 +148,10 @@ DWCONV_API dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_des
  * direct path, transformed for the FFT path. ldb = 0 uses B's first row for every row;
  * otherwise ldb >= kernel_len. B is copied: the caller may free or change it afterwards.
  * A, B and C must be aligned to their element size (4 or 8 bytes), else INVALID_VALUE.
- * May be called again to replace the kernel; if that call fails the plan has no kernel
- * (execute returns KERNEL_NOT_SET) until a call succeeds. */
+ * May be called again to replace the kernel. A call refused by the argument checks
+ * (INVALID_VALUE, SIZE_OVERFLOW) leaves the previous kernel in place; one that fails later
+ * (OUT_OF_MEMORY, DEVICE) leaves the plan without a kernel (execute returns KERNEL_NOT_SET)
+ * until a call succeeds. */
 DWCONV_API dwconv_status dwconv_plan_set_kernel(dwconv_plan *plan, const void *B, ptrdiff_t ldb);
 
 /* C[m, 0:output_len] = op(A[m, 0:N], kernel[m]) for every row m. Strides in elements:

@@ -95,6 +95,7 @@ record() { # record NAME STATUS DETAIL (the wall time since the previous record 
 }
 
 write_report() {
+  local s n st d
   {
     echo "# dwconv GPU check"
     echo
@@ -238,7 +239,7 @@ for t in data.get("tests", []):
     if not cmd:
         continue
     wd = next((p.get("value") for p in t.get("properties", []) if p.get("name") == "WORKING_DIRECTORY"), "")
-    print(t["name"] + "\t" + (wd or "") + "\t" + " ".join(shlex.quote(c) for c in cmd))
+    print(t["name"] + "\x1f" + (wd or "") + "\x1f" + " ".join(shlex.quote(c) for c in cmd))
 EOF
   n=$(wc -l <"$OUT/sanitizer/commands.txt")
   if [ "$n" -eq 0 ]; then
@@ -252,19 +253,20 @@ EOF
     # other tools on the GPU_CHECK_SAN_DEEP tests. Each run gets at most what is left of the
     # step budget (and GPU_CHECK_SAN_TIMEOUT); a run the budget cut short, or one never
     # started, is NOT RUN: the step is then INCOMPLETE, never PASS.
-    { grep -F -f <(printf '%s\n' $SAN_DEEP | sed 's/.*/&\t/') "$OUT/sanitizer/commands.txt"
-      grep -v -F -f <(printf '%s\n' $SAN_DEEP | sed 's/.*/&\t/') "$OUT/sanitizer/commands.txt"; } \
+    { grep -F -f <(printf '%s\x1f\n' $SAN_DEEP) "$OUT/sanitizer/commands.txt"
+      grep -v -F -f <(printf '%s\x1f\n' $SAN_DEEP) "$OUT/sanitizer/commands.txt"; } \
       >"$OUT/sanitizer/order.txt" || true
     : >"$OUT/sanitizer/runs.txt"
-    while IFS=$'\t' read -r name wd cmd; do
-      printf '%s\t%s\t%s\t%s\n' memcheck "$name" "$wd" "$cmd" >>"$OUT/sanitizer/runs.txt"
+    # Fields are separated by \x1f (not whitespace, so an empty working directory stays a field).
+    while IFS=$'\x1f' read -r name wd cmd; do
+      printf '%s\x1f%s\x1f%s\x1f%s\n' memcheck "$name" "$wd" "$cmd" >>"$OUT/sanitizer/runs.txt"
     done <"$OUT/sanitizer/order.txt"
     for tool in $SAN_TOOLS; do
-      while IFS=$'\t' read -r name wd cmd; do
-        [[ $SAN_DEEP == *" $name "* ]] && printf '%s\t%s\t%s\t%s\n' "$tool" "$name" "$wd" "$cmd" >>"$OUT/sanitizer/runs.txt"
+      while IFS=$'\x1f' read -r name wd cmd; do
+        [[ $SAN_DEEP == *" $name "* ]] && printf '%s\x1f%s\x1f%s\x1f%s\n' "$tool" "$name" "$wd" "$cmd" >>"$OUT/sanitizer/runs.txt"
       done <"$OUT/sanitizer/order.txt"
     done
-    while IFS=$'\t' read -r tool name wd cmd; do
+    while IFS=$'\x1f' read -r tool name wd cmd; do
       left=$(( SAN_BUDGET - ($(date +%s) - san_start) ))
       if [ "$left" -lt 10 ]; then
         printf '%-40s %-10s NOT RUN (step budget %s s spent)\n' "$name" "$tool" "$SAN_BUDGET" >>"$OUT/sanitizer/summary.txt"
@@ -281,7 +283,7 @@ EOF
       # CK_FORK=no: Check's fork mode would hide the work in child processes; the shim never
       # forks anyway.
       eval "argv=($cmd)" # the line was written with shlex.quote
-      (cd "${wd:-$BUILD}" && CK_FORK=no DWCONV_TEST_QUICK=$QUICK timeout "$limit" "$SAN" --tool "$tool" \
+      (cd "${wd:-$BUILD}" && CK_FORK=no DWCONV_TEST_QUICK=$QUICK timeout -k 15 "$limit" "$SAN" --tool "$tool" \
         --error-exitcode=1 "${extra[@]}" "${argv[@]}") >"$log" 2>&1 </dev/null
       r=$?
       case $r in

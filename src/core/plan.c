@@ -194,7 +194,7 @@ static dwconv_status create_instead(dwconv_plan *p, const dwconv_desc *alt, dwco
   }
   char why2[256];
   snprintf(why2, sizeof why2, "%s", dwconv_last_error());
-  return dwconv__error(st, "%s (%s, tried instead, failed too: %s)", why, alt_name, why2);
+  return dwconv__error(st, "%.200s (%s, tried instead, failed too: %.200s)", why, alt_name, why2);
 }
 
 /* A plan BACKEND_AUTO made on the CPU instead of the GPU must not be handed device memory:
@@ -206,7 +206,7 @@ static dwconv_status check_cpu_instead(const dwconv_plan *p, const void *ptr, co
   if (p->cpu_instead[0] != '\0' && dwconv__cuda_is_device_memory(ptr))
     return dwconv__error(DWCONV_ERROR_INVALID_VALUE,
                          "%s is GPU memory, but BACKEND_AUTO made this plan on the CPU because the "
-                         "GPU could not take it (%s); free GPU memory, lower the plan's size or "
+                         "GPU could not take it (%.200s); free GPU memory, lower the plan's size or "
                          "desc.device_memory_limit, or pass host memory",
                          name, p->cpu_instead);
 #else
