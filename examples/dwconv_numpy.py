@@ -177,6 +177,15 @@ class Plan:
         self.close()
 
 
+_worker_dw = None
+
+
+def _worker_convolve(args):
+    """One multiprocessing task of the self-test: the parent's Dwconv, inherited by fork."""
+    A, B = args
+    return _worker_dw.convolve(A, B, backend="cpu", threads=2)
+
+
 def _test(path):
     try:
         if np is None:
@@ -248,6 +257,24 @@ def _test(path):
     except DwconvError as e:
         bad += e.status != 1
         print(f"ok: threads = -1 -> status {e.status}: {e}")
+    # Python multiprocessing workers started by fork, after this process ran dwconv on
+    # several threads (GNU libgomp's threads do not survive fork: dwconv used to hang there).
+    import multiprocessing as mp
+    global _worker_dw
+    _worker_dw = dw
+    big = rng.standard_normal((8, 20000)).astype(np.float32)
+    kern = rng.standard_normal((8, 301)).astype(np.float32)
+    want_big = dw.convolve(big, kern, backend="cpu", threads=2)
+    try:
+        with mp.get_context("fork").Pool(2) as pool:
+            outs = pool.map_async(_worker_convolve, [(big, kern)] * 4).get(timeout=60)
+        same = all(np.array_equal(o, want_big) for o in outs)
+        bad += not same
+        print(f"{'ok' if same else 'FAIL'}: 4 calls in 2 forked multiprocessing workers finished"
+              f"{', same bits as the parent' if same else ' with different results'}")
+    except mp.TimeoutError:
+        bad += 1
+        print("FAIL: forked multiprocessing workers did not finish in 60 s (hung?)")
     print(f"dwconv {dw.version} via ctypes: {runs} comparisons with scipy.signal, plan info {info}, "
           f"{bad} failures")
     return 1 if bad else 0
