@@ -314,16 +314,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t offA = (size_t)rd16(&r) % (ARENA_BYTES / 2) / es * es;
   size_t offB = (size_t)rd16(&r) % (ARENA_BYTES / 2) / es * es;
   size_t offC = (size_t)rd16(&r) % (ARENA_BYTES / 2) / es * es;
+  /* Rarely (the high bits of the pointer byte all but one set), one array is moved off its
+   * element alignment by 1..es-1 bytes: that array must then be refused with INVALID_VALUE
+   * (A, B and C must be aligned to their element size). */
+  const unsigned mis_sel = ptrs >> 3; /* 29: A, 30: B, 31: C */
+  const size_t mis_by = 1 + (size_t)(ptrs & 3) % (es - 1);
+  if (mis_sel == 29) offA += mis_by;
+  if (mis_sel == 30) offB += mis_by;
+  if (mis_sel == 31) offC += mis_by;
   unsigned char *A = (ptrs & 1) ? NULL : arena + offA;
   unsigned char *B = (ptrs & 2) ? NULL : arena + offB;
   unsigned char *C = (ptrs & 4) ? NULL : arena + offC;
+  const int misA = A != NULL && offA % es != 0, misB = B != NULL && offB % es != 0,
+            misC = C != NULL && offC % es != 0;
   int oneshot = (flags & 1) != 0, set_kernel = (flags & 6) != 0;
 
   /* set_kernel rules */
-  if (B == NULL || ldb < 0 || (ldb != 0 && (size_t)ldb < p)) m.kernel |= V_INVALID;
+  if (B == NULL || misB || ldb < 0 || (ldb != 0 && (size_t)ldb < p)) m.kernel |= V_INVALID;
   else if (!(m.b_bytes = span(ldb == 0 ? 1 : rows, (size_t)ldb, p, es))) m.kernel |= V_OVERFLOW;
   /* execute rules */
-  if (A == NULL || C == NULL || lda < 0 || ldc < 0 || (lda != 0 && (size_t)lda < n) || (size_t)ldc < m.out_len)
+  if (A == NULL || C == NULL || misA || misC || lda < 0 || ldc < 0 || (lda != 0 && (size_t)lda < n) ||
+      (size_t)ldc < m.out_len)
     m.exec |= V_INVALID;
   else {
     m.a_bytes = span(lda == 0 ? 1 : rows, (size_t)lda, n, es);
