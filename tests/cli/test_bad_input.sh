@@ -12,19 +12,24 @@ set -u
 echo "precious" > keep.npy
 cp keep.npy keep.orig
 
+# refused WANT WHAT OUT RC : after a refused run whose exit status was RC: the status is WANT,
+# one line on stderr (err.txt), no new.npy, keep.npy unchanged, no temporary file left.
+refused() {
+  [ "$4" = "$1" ] || failed "$2 (-o $3): exit $4, expected $1; stderr: $(cat err.txt)"
+  [ "$(wc -l < err.txt)" = 1 ] || failed "$2: stderr is not one line: $(cat err.txt)"
+  [ -e new.npy ] && { failed "$2: new.npy was created"; rm -f new.npy; }
+  cmp -s keep.npy keep.orig || { failed "$2: keep.npy was modified"; cp keep.orig keep.npy; }
+  left=$(ls -A | grep -E '^\.(new|keep)\.npy\.' || true)
+  [ -z "$left" ] || { failed "$2: temporary files left: $left"; rm -f $left; }
+}
+
 # expect2 NAME ARGS... : runs `dwconv ARGS -o new.npy`, then `dwconv ARGS -o keep.npy`.
 expect2() {
   what=$1
   shift
   for out in new.npy keep.npy; do
     "$DW" conv "$@" -o $out -q > out.txt 2> err.txt
-    rc=$?
-    [ $rc = 2 ] || failed "$what (-o $out): exit $rc, expected 2; stderr: $(cat err.txt)"
-    [ "$(wc -l < err.txt)" = 1 ] || failed "$what: stderr is not one line: $(cat err.txt)"
-    [ -e new.npy ] && { failed "$what: new.npy was created"; rm -f new.npy; }
-    cmp -s keep.npy keep.orig || { failed "$what: keep.npy was modified"; cp keep.orig keep.npy; }
-    left=$(ls -A | grep -E '^\.(new|keep)\.npy\.' || true)
-    [ -z "$left" ] || { failed "$what: temporary files left: $left"; rm -f $left; }
+    refused 2 "$what" $out $?
   done
   echo "ok: $what: $(cat err.txt)"
 }
@@ -136,19 +141,13 @@ usage_case "demo bad seed" demo --seed x
 usage_case "info extra argument" info extra
 
 # A full disk, simulated with a file-size limit (the limit's signal is ignored by dwconv, so
-# reserving the output's size, or a write, fails with EFBIG): a run-time failure, exit 1, one message naming the write, no
-# output and no temporary file left, an existing output untouched.
+# reserving the output's size, or a write, fails with EFBIG): a run-time failure, exit 1, one
+# message naming the write, no output and no temporary file left, an existing output untouched.
 "$TT" write big.npy --shape 64,20000 --seed 4   # output 64 x 20012 float32 = 5 MB
 for out in new.npy keep.npy; do
   (ulimit -f 200 && "$DW" conv big.npy b.npy -o $out -q --backend cpu) > out.txt 2> err.txt
-  rc=$?
-  [ $rc = 1 ] || failed "disk full (-o $out): exit $rc, expected 1; stderr: $(cat err.txt)"
-  [ "$(wc -l < err.txt)" = 1 ] || failed "disk full: stderr is not one line: $(cat err.txt)"
+  refused 1 "disk full" $out $?
   grep -Eqi "write|reserve" err.txt || failed "disk full: message names neither the write nor the reservation: $(cat err.txt)"
-  [ -e new.npy ] && { failed "disk full: new.npy was created"; rm -f new.npy; }
-  cmp -s keep.npy keep.orig || { failed "disk full: keep.npy was modified"; cp keep.orig keep.npy; }
-  left=$(ls -A | grep -E '^\.(new|keep)\.npy\.' || true)
-  [ -z "$left" ] || { failed "disk full: temporary files left: $left"; rm -f $left; }
 done
 echo "ok: disk full (ulimit -f): $(cat err.txt)"
 
