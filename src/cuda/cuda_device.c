@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cuda_util.h"
 #include "internal.h"
 
 /* Returns cudaGetDeviceCount's count, or 0 when it fails: no driver, a driver older than the
@@ -48,11 +49,13 @@ dwconv_status dwconv__cuda_device_info(int device, dwconv_device_info *info) {
 
 /* See internal.h. */
 int dwconv__cuda_is_device_memory(const void *p) {
-  struct cudaPointerAttributes attr;
-  cudaError_t e = cudaPointerGetAttributes(&attr, p);
-  if (e != cudaSuccess) {
-    (void)cudaGetLastError(); /* an old runtime's "not a CUDA pointer": host memory */
+  enum cudaMemoryType type;
+  int device;
+  if (dwconv__cuda_pointer_type(p, &type, &device) != cudaSuccess) {
+    /* The runtime cannot tell (unusable here, e.g. in a forked child): the caller is a CPU
+     * plan, which treats the array as host memory rather than fail. */
+    (void)cudaGetLastError();
     return 0;
   }
-  return attr.type == cudaMemoryTypeDevice;
+  return type == cudaMemoryTypeDevice;
 }

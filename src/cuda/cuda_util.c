@@ -85,6 +85,21 @@ cudaError_t dwconv__cuda_event_create(cudaEvent_t *e) {
   return cudaEventCreateWithFlags(e, cudaEventDisableTiming);
 }
 
+cudaError_t dwconv__cuda_pointer_type(const void *p, enum cudaMemoryType *type, int *device) {
+  struct cudaPointerAttributes attr;
+  cudaError_t e = cudaPointerGetAttributes(&attr, p);
+  if (e == cudaErrorInvalidValue) {
+    (void)cudaGetLastError();
+    *type = cudaMemoryTypeUnregistered;
+    *device = -1;
+    return cudaSuccess;
+  }
+  if (e != cudaSuccess) return e;
+  *type = attr.type;
+  *device = attr.device;
+  return cudaSuccess;
+}
+
 dwconv_status dwconv__cuda_enter(int device, int *prev) {
   cudaError_t e = cudaGetDevice(prev);
   if (e != cudaSuccess) return dwconv__cuda_fail(e, "cudaGetDevice");

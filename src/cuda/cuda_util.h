@@ -65,6 +65,13 @@ int dwconv__cuda_fault_due(dwconv_fault_site site);
  * made since the previous call, so a test can loop n = 1, 2, ... until a create succeeds. */
 size_t dwconv__cuda_fault_inject(size_t n);
 
+/* ---- where a pointer points ---- */
+
+/* The memory type of p (cudaMemoryTypeUnregistered for plain host memory) and, for device
+ * memory, its device. Runtimes before 11.0 report plain host memory as cudaErrorInvalidValue:
+ * that becomes Unregistered, with the error cleared. Other failures are returned. */
+cudaError_t dwconv__cuda_pointer_type(const void *p, enum cudaMemoryType *type, int *device);
+
 /* ---- running on the plan's device ---- */
 
 /* Makes `device` current, storing the caller's current device in *prev for

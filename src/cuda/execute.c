@@ -23,21 +23,17 @@
 static dwconv_status locate(const dwconv_cuda_state *s, const void *p, const char *name,
                             int *on_device, int *pinned) {
   *pinned = 0;
-  struct cudaPointerAttributes attr;
-  cudaError_t e = cudaPointerGetAttributes(&attr, p);
-  if (e == cudaErrorInvalidValue) {
-    /* Runtimes before 11.0 report plain host memory this way; clear it and treat as host. */
-    (void)cudaGetLastError();
-    *on_device = 0;
-    return DWCONV_SUCCESS;
-  }
+  *on_device = 0;
+  enum cudaMemoryType type;
+  int device;
+  cudaError_t e = dwconv__cuda_pointer_type(p, &type, &device);
   if (e != cudaSuccess) return dwconv__cuda_fail(e, "cudaPointerGetAttributes");
-  *on_device = attr.type == cudaMemoryTypeDevice || attr.type == cudaMemoryTypeManaged;
-  *pinned = attr.type == cudaMemoryTypeHost;
-  if (attr.type == cudaMemoryTypeDevice && attr.device != s->device)
+  *on_device = type == cudaMemoryTypeDevice || type == cudaMemoryTypeManaged;
+  *pinned = type == cudaMemoryTypeHost;
+  if (type == cudaMemoryTypeDevice && device != s->device)
     return dwconv__error(DWCONV_ERROR_INVALID_VALUE,
                          "%s is memory of CUDA device %d but the plan was created on device %d",
-                         name, attr.device, s->device);
+                         name, device, s->device);
   return DWCONV_SUCCESS;
 }
 
