@@ -573,42 +573,39 @@ def shape_title(s):
 def shape_rows(res, backend):
     """Table rows: (impl, threads, median, min, n, err, ratio reuse, ratio oneshot, note)."""
     b = res["backends"][backend]
-    j = b["dwconv"]
     out = []
-    if "error" in j:
-        out.append(("dwconv", "-", None, None, "-", "-", None, None, "ERROR: " + j["error"][:80]))
-    else:
-        pl = j["plan"]
-        info = f"{pl['algo']} {pl['simd']}" + (f" L={pl['block_len']}" if pl["block_len"] else "")
-        flag = "WRONG " if j["wrong"] else ""
-        note = flag + info + (" (host data, wall clock)" if backend == "cuda" else "")
+
+    def run_rows(j, name, suffix, threads_and_note):
+        """An ERROR row for a failed dwconv run, else its reuse and one-shot rows; the threads
+        column and the note come from threads_and_note(j) (it may read j's plan)."""
+        if "error" in j:
+            out.append((name, "-", None, None, "-", "-", None, None, "ERROR: " + j["error"][:80]))
+            return
+        threads, note = threads_and_note(j)
+        note = ("WRONG " if j["wrong"] else "") + note
         for kind in ("reuse", "oneshot"):
             st = j[kind]
-            out.append((f"dwconv {kind}", str(pl["threads"]), st["median_ms"], st["min_ms"],
-                        str(st["n"]), f"{j['rel_l2_error']:.1e}", None, None, note))
-    jd = b.get("dwconv_dev")
-    if jd is not None:
-        if "error" in jd:
-            out.append(("dwconv dev", "-", None, None, "-", "-", None, None, "ERROR: " + jd["error"][:80]))
-        else:
-            note = ("WRONG " if jd["wrong"] else "") + "device-resident A/B/C; reuse: CUDA events"
-            if b.get("best_dev_peer"):
-                note += (f"; vs {b['best_dev_peer']}: {b['speedup_reuse_dev']:.2f}x reuse, "
-                         f"{b['speedup_oneshot_dev']:.2f}x one-shot")
-            for kind in ("reuse", "oneshot"):
-                st = jd[kind]
-                out.append((f"dwconv {kind} (dev)", "-", st["median_ms"], st["min_ms"], str(st["n"]),
-                            f"{jd['rel_l2_error']:.1e}", None, None, note))
-    jt = b.get("dwconv_tuned")
-    if jt is not None:
-        if "error" in jt:
-            out.append(("dwconv tuned", "-", None, None, "-", "-", None, None, "ERROR: " + jt["error"][:80]))
-        else:
-            note = ("WRONG " if jt["wrong"] else "") + "tuned FFT plans (dwconv_fft_tune, untimed)"
-            for kind in ("reuse", "oneshot"):
-                st = jt[kind]
-                out.append((f"dwconv {kind} tuned", str(jt["plan"]["threads"]), st["median_ms"], st["min_ms"],
-                            str(st["n"]), f"{jt['rel_l2_error']:.1e}", None, None, note))
+            out.append((f"dwconv {kind}{suffix}", threads, st["median_ms"], st["min_ms"], str(st["n"]),
+                        f"{j['rel_l2_error']:.1e}", None, None, note))
+
+    def main_note(j):
+        pl = j["plan"]
+        info = f"{pl['algo']} {pl['simd']}" + (f" L={pl['block_len']}" if pl["block_len"] else "")
+        return str(pl["threads"]), info + (" (host data, wall clock)" if backend == "cuda" else "")
+
+    def dev_note(j):
+        note = "device-resident A/B/C; reuse: CUDA events"
+        if b.get("best_dev_peer"):
+            note += (f"; vs {b['best_dev_peer']}: {b['speedup_reuse_dev']:.2f}x reuse, "
+                     f"{b['speedup_oneshot_dev']:.2f}x one-shot")
+        return "-", note
+
+    run_rows(b["dwconv"], "dwconv", "", main_note)
+    if b.get("dwconv_dev") is not None:
+        run_rows(b["dwconv_dev"], "dwconv dev", " (dev)", dev_note)
+    if b.get("dwconv_tuned") is not None:
+        run_rows(b["dwconv_tuned"], "dwconv tuned", " tuned",
+                 lambda j: (str(j["plan"]["threads"]), "tuned FFT plans (dwconv_fft_tune, untimed)"))
     for r in b["peers"]:
         if not r.get("available"):
             out.append((r["name"], "-", None, None, "-", "-", None, None,
