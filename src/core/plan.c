@@ -260,7 +260,6 @@ dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc) {
   return DWCONV_SUCCESS;
 }
 
-/* set_kernel's argument rules for problem prob (no plan state needed). */
 /* An array's address must be a multiple of its element size: the kernels load whole
  * elements (misaligned loads are undefined behaviour in C, and fault on some hardware). Such
  * arrays come e.g. from a buffer viewed at an odd byte offset (numpy's flags.aligned False). */
@@ -272,6 +271,7 @@ static dwconv_status check_aligned(const void *ptr, size_t es, const char *name)
   return DWCONV_SUCCESS;
 }
 
+/* set_kernel's argument rules for problem prob (no plan state needed). */
 static dwconv_status check_kernel_args(const dwconv_problem *prob, const void *B, ptrdiff_t ldb) {
   if (B == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "B is NULL");
   dwconv_status ast = check_aligned(B, prob->elem_size, "B");
