@@ -294,8 +294,8 @@ def convolve(a, b, mode="full", *, axis=-1, method="auto", backend="auto", out=N
     >>> a = np.array([[1.0, 2.0, 3.0], [0.0, 1.0, 0.5]])
     >>> b = np.array([[0.0, 1.0, 0.5], [1.0, -1.0, 0.0]])
     >>> dwconv.convolve(a, b)
-    array([[ 0.  ,  1.  ,  2.5 ,  4.  ,  1.5 ],
-           [ 0.  ,  1.  , -0.5 , -0.5 ,  0.  ]])
+    array([[ 0. ,  1. ,  2.5,  4. ,  1.5],
+           [ 0. ,  1. , -0.5, -0.5,  0. ]])
     >>> dwconv.convolve(a, b, mode="same")
     array([[ 1. ,  2.5,  4. ],
            [ 1. , -0.5, -0.5]])
