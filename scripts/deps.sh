@@ -50,3 +50,27 @@ dwconv_build() {
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@"
   cmake --build "$dir" -j "$(nproc)"
 }
+
+# Makes (if missing) a Python virtual environment at $1 and pip-installs the remaining arguments
+# into it. On Debian's own python3 the venv module and the headers an extension build needs
+# (python3-venv, python3-dev) are separate packages: installed here when missing (as root).
+dwconv_python_venv() {
+  local venv="$1"
+  shift
+  if [ ! -x "$venv/bin/python" ]; then
+    if ! python3 -m venv "$venv" >/dev/null 2>&1 ||
+       ! python3 -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then
+      rm -rf "$venv"
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "dwconv: installing python3-venv python3-dev"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends python3-venv python3-dev python3-pip >/dev/null
+      fi
+      python3 -m venv "$venv" || { echo "dwconv: cannot make a virtual environment (apt-get install python3-venv python3-dev)" >&2; return 1; }
+    fi
+  fi
+  if [ $# -gt 0 ]; then
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+  fi
+}
