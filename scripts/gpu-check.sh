@@ -15,7 +15,13 @@
 #                 DWCONV_TEST_QUICK=1 and a per-run timeout
 #   5. bench      python3 bench/peers.py --gpu --no-cpu --json OUTDIR/gpu_bench.json (dwconv's
 #                 CUDA backend, host- and device-resident, against the GPU peers)
-# STEP... picks some of build, ctest, sanitizer, bench (default: all, in that order). The
+#   6. python     the Python package on the GPU: a virtual environment over the machine's own
+#                 python3 (--system-site-packages: its numpy, torch, cupy), pip install of this
+#                 checkout with no network (build tools and pytest from wheelhouse/, made by
+#                 scripts/gpu-wheelhouse.sh where there is network and carried along; without
+#                 FFTW3 development files the package is built without FFTW), then pytest on
+#                 python/tests (the GPU-array tests must run: skipped counts as FAIL)
+# STEP... picks some of build, ctest, sanitizer, bench, python (default: all, in that order). The
 # device tool gives one command at most 10 minutes, so a lease runs them as separate calls
 # against the same build directory (kept between calls on a warm machine):
 #   gpu-check.sh OUT build ctest ; gpu-check.sh OUT sanitizer ; gpu-check.sh OUT bench
@@ -49,14 +55,14 @@
 set -uo pipefail
 
 if [ $# -lt 1 ] || [ -z "$1" ]; then
-  echo "usage: $0 OUTDIR [build] [ctest] [sanitizer] [bench]" >&2
+  echo "usage: $0 OUTDIR [build] [ctest] [sanitizer] [bench] [python]" >&2
   exit 2
 fi
 OUT=$1
 shift
-WANT=" ${*:-build ctest sanitizer bench} "
+WANT=" ${*:-build ctest sanitizer bench python} "
 for w in $WANT; do
-  case $w in build | ctest | sanitizer | bench) ;; *) echo "gpu-check: unknown step '$w' (build, ctest, sanitizer, bench)" >&2; exit 2 ;; esac
+  case $w in build | ctest | sanitizer | bench | python) ;; *) echo "gpu-check: unknown step '$w' (build, ctest, sanitizer, bench, python)" >&2; exit 2 ;; esac
 done
 want() { [[ $WANT == *" $1 "* ]]; }
 mkdir -p "$OUT" || { echo "gpu-check: cannot create $OUT" >&2; exit 2; }
@@ -197,7 +203,8 @@ else
   record build FAIL "build.log (last lines: $(tail -3 "$OUT/build.log" | tr '\n|' '  '))"
   finish
 fi
-elif [ ! -f "$BUILD/CMakeCache.txt" ]; then
+elif { want ctest || want sanitizer || want bench; } && [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  # (the python step builds its own)
   record build FAIL "no build in $BUILD: run the build step first"
   finish
 fi
@@ -332,6 +339,12 @@ elif [ -f "$REPO/bench/peers.py" ]; then
   fi
 else
   record bench SKIP "bench/peers.py not present in this tree; no GPU benchmark run"
+fi
+
+# ---- 6. the Python package ----
+if want python; then
+  . "$REPO/scripts/gpu-check-python.sh"
+  gpu_check_python
 fi
 
 finish
