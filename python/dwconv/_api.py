@@ -5,6 +5,11 @@ The dtype, axis, broadcasting and layout rules of the package live here, once; P
 """
 import operator
 import sys
+from typing import Any, Literal, Optional
+
+Mode = Literal["full", "same", "valid", "causal"]
+Method = Literal["auto", "direct", "fft"]
+Backend = Literal["auto", "cpu", "cuda"]
 
 import numpy as np
 
@@ -232,8 +237,9 @@ def _dispatch(op_code, a, b, mode, axis, method, backend, out, threads, stream):
     return result
 
 
-def convolve(a, b, mode="full", *, axis=-1, method="auto", backend="auto", out=None,
-             threads=None, stream=None):
+def convolve(a: Any, b: Any, mode: Mode = "full", *, axis: int = -1, method: Method = "auto",
+             backend: Backend = "auto", out: Any = None, threads: Optional[int] = None,
+             stream: Any = None) -> Any:
     """Convolve every signal of ``a`` with its own kernel of ``b`` along one axis.
 
     For every index ``i`` of the other (batch) axes, the result along ``axis`` equals
@@ -305,8 +311,9 @@ def convolve(a, b, mode="full", *, axis=-1, method="auto", backend="auto", out=N
     return _dispatch(0, a, b, mode, axis, method, backend, out, threads, stream)
 
 
-def correlate(a, b, mode="full", *, axis=-1, method="auto", backend="auto", out=None,
-              threads=None, stream=None):
+def correlate(a: Any, b: Any, mode: Mode = "full", *, axis: int = -1, method: Method = "auto",
+              backend: Backend = "auto", out: Any = None, threads: Optional[int] = None,
+              stream: Any = None) -> Any:
     """Cross-correlate every signal of ``a`` with its own kernel of ``b`` along one axis.
 
     As :func:`convolve` (same parameters, broadcasting, dtypes, devices and errors), with each

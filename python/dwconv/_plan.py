@@ -1,6 +1,7 @@
 """dwconv.Plan: a plan made once and executed on many batches (the C library's dwconv_plan)."""
 import operator
 import threading
+from typing import Any, Optional
 
 import numpy as np
 
@@ -48,9 +49,10 @@ class Plan:
            [0., 5., 6., 7., 8.]])
     """
 
-    def __init__(self, rows, signal_len, kernel_len, dtype="float32", mode="full", *,
-                 op="convolve", method="auto", backend="auto", threads=None, device=None,
-                 device_memory_limit=0):
+    def __init__(self, rows: int, signal_len: int, kernel_len: int, dtype: Any = "float32",
+                 mode: str = "full", *, op: str = "convolve", method: str = "auto",
+                 backend: str = "auto", threads: Optional[int] = None,
+                 device: Optional[int] = None, device_memory_limit: int = 0) -> None:
         self._plan = None
         self.rows = operator.index(rows)
         self.signal_len = operator.index(signal_len)
@@ -104,7 +106,7 @@ class Plan:
         return x
 
     # -- the plan's calls ----------------------------------------------------------------
-    def set_kernel(self, b):
+    def set_kernel(self, b: Any) -> None:
         """Prepares the kernels ``b`` ((rows, P), or (P,) / (1, P) for one kernel on every
         row): flipped or transformed once, copied (``b`` may change afterwards)."""
         self._enter()
@@ -121,7 +123,7 @@ class Plan:
         finally:
             self._lock.release()
 
-    def execute(self, a, out=None, *, stream=None):
+    def execute(self, a: Any, out: Any = None, *, stream: Any = None) -> Any:
         """Runs the plan on signals ``a`` ((rows, N), or (N,) / (1, N): one signal for every
         kernel) and returns the (rows, output_len) result in ``a``'s framework and device
         (or fills ``out``).
@@ -170,7 +172,7 @@ class Plan:
             self._lock.release()
 
     @property
-    def info(self):
+    def info(self) -> dict:
         """What the plan does: a dict with backend ('cpu' / 'cuda'), algorithm ('direct' /
         'fft'), output_len, block_len and block_step (FFT overlap-save; 0 for direct), threads,
         workspace_bytes and simd (the CPU kernel variant, 'fftw' or 'cuda')."""
@@ -181,7 +183,7 @@ class Plan:
         d["algorithm"] = _NAMES_ALGO.get(d.pop("algo"), "unknown")
         return d
 
-    def close(self):
+    def close(self) -> None:
         """Frees the plan (idempotent). GPU plans wait for the work queued on their stream."""
         if self._plan is not None:
             with self._lock:
