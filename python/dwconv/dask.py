@@ -22,10 +22,12 @@ kernel sums each output's taps in the same order wherever the output sits). ``'f
 ``'auto'`` (which may choose differently for a block than for the whole row) agree within the
 library's FFT error bound (relative L2 error per row 1e-5 float32, 1e-12 float64).
 
-Threads: a task uses ``threads`` CPU threads when given; else ``cores // (Dask threads in this
-process)`` (at least 1): a ``distributed`` worker with 2 threads on 8 cores gives each task 4,
-the local threaded scheduler (one thread per core) gives 1, and a task run by the synchronous
-scheduler all of them, so dwconv's OpenMP threads and Dask's never oversubscribe the cores.
+Threads: a task uses ``threads`` CPU threads when given; else ``OMP_NUM_THREADS`` when it is set
+in the worker's environment (``distributed`` nannies set it to 1 in each worker process, so N
+single-threaded workers use N cores); else ``cores // (Dask threads in this process)`` (at
+least 1): a worker with 2 threads on 8 cores gives each task 4, the local threaded scheduler
+(one thread per core) gives 1, and the synchronous scheduler all cores. dwconv's OpenMP
+threads and Dask's threads therefore do not oversubscribe the cores.
 
 Plans: each worker thread keeps a small cache of dwconv plans (``PLAN_CACHE_SIZE`` per thread,
 least recently used evicted) keyed by shape, dtype, mode, op, method, backend, threads and
@@ -70,9 +72,12 @@ def _cores():
 
 
 def task_threads(explicit):
-    """CPU threads for one task (see the module's "Threads" rule)."""
+    """CPU threads for one task (see the module's "Threads" rule); 0 = the C library's default
+    (omp_get_max_threads(), which honours OMP_NUM_THREADS)."""
     if explicit:
         return explicit
+    if os.environ.get("OMP_NUM_THREADS"):
+        return 0  # set for this process (distributed's nannies set 1 per worker): honour it
     n = None
     try:
         from distributed import get_worker
@@ -137,7 +142,7 @@ def _run_rows(x, b, mode, op, method, backend, threads):
     else:
         b2 = xp.ascontiguousarray(xp.broadcast_to(b, batch + (p,))).reshape(rows, p)
     plan = _cached_plan(rows, n, p, x.dtype, mode, op, method, backend,
-                        task_threads(threads), _device(xp))
+                        task_threads(threads) or None, _device(xp))
     plan.set_kernel(b2)
     c = plan.execute(x2)
     if xp is not np:

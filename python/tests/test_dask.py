@@ -152,9 +152,12 @@ def test_plan_cache_is_bounded_and_reused():
     assert next(reversed(dwd._local.plans.values())) is first  # reused, not remade
 
 
-def test_threads_rule():
+def test_threads_rule(monkeypatch):
     cores = dwd._cores()
     assert dwd.task_threads(3) == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # as distributed's nannies set it
+    assert dwd.task_threads(None) == 0           # 0: the library follows OMP_NUM_THREADS
+    monkeypatch.delenv("OMP_NUM_THREADS")
     # the synchronous scheduler (main thread, no worker): all cores
     assert dwd.task_threads(None) == cores
     # a thread of the local threaded scheduler: one per core -> 1
@@ -163,6 +166,17 @@ def test_threads_rule():
     t.start()
     t.join()
     assert out == [max(1, cores // cores)]
+
+
+def test_distributed_workers_one_thread_each(client):
+    """Under a LocalCluster of single-threaded process workers each task computes on one
+    thread (the nanny's OMP_NUM_THREADS=1), so 2 workers use 2 cores."""
+    def probe():
+        import dwconv as d
+        with d.Plan(4, 100, 3, threads=dwd.task_threads(None) or None, backend="cpu") as p:
+            return os.environ.get("OMP_NUM_THREADS"), p.info["threads"]
+    for env, threads in client.run(probe).values():
+        assert threads == (int(env) if env else max(1, dwd._cores()))
 
 
 def _slow_graph(tmp_path):
