@@ -88,6 +88,29 @@ def check_alloc(shape, itemsize):
                                 "this machine can address" % (total, tuple(shape)), 2)
 
 
+def signal_axis(axis, nd):
+    """The signal axis as an index in [0, nd) for inputs of at most nd axes."""
+    try:
+        ax = operator.index(axis)
+    except TypeError:
+        raise TypeError("dwconv: axis must be an integer, not %r" % (axis,)) from None
+    if not -nd <= ax < nd:
+        raise InvalidValueError("dwconv: axis %d is out of range for %d-D input" % (ax, nd), 1)
+    return ax % nd
+
+
+def lift(x, nd, ax):
+    """x (any framework's array, or a Dask array) with nd axes: a 1-D operand is a signal along
+    axis ax; one with fewer axes is padded on the left (NumPy's broadcasting)."""
+    if x.ndim == nd:
+        return x
+    if x.ndim == 1:
+        shape = [1] * nd
+        shape[ax] = x.shape[0]
+        return x.reshape(tuple(shape))
+    return x.reshape((1,) * (nd - x.ndim) + tuple(x.shape))
+
+
 def _prepare(a, b, axis, name_a="a", name_b="b"):
     """Common front end of convolve/correlate: (fw, a, b, dtype, ax, nd), with a and b arrays
     of framework fw, computed dtype, each with the same ndim nd and the signal axis at ax."""
@@ -107,25 +130,8 @@ def _prepare(a, b, axis, name_a="a", name_b="b"):
         raise InvalidValueError("dwconv: %s and %s must have at least one axis (got %d-D and "
                                 "%d-D)" % (name_a, name_b, a.ndim, b.ndim), 1)
     nd = max(a.ndim, b.ndim)
-    try:
-        ax = operator.index(axis)
-    except TypeError:
-        raise TypeError("dwconv: axis must be an integer, not %r" % (axis,)) from None
-    if not -nd <= ax < nd:
-        raise InvalidValueError("dwconv: axis %d is out of range for %d-D input" % (ax, nd), 1)
-    ax %= nd
-
-    def lift(x):
-        # A 1-D operand is a signal along `axis`; fewer axes otherwise pad on the left (NumPy).
-        if x.ndim == nd:
-            return x
-        if x.ndim == 1:
-            shape = [1] * nd
-            shape[ax] = x.shape[0]
-            return fw.reshape(x, tuple(shape))
-        return fw.reshape(x, (1,) * (nd - x.ndim) + tuple(x.shape))
-
-    return fw, lift(a), lift(b), dt, ax, nd
+    ax = signal_axis(axis, nd)
+    return fw, lift(a, nd, ax), lift(b, nd, ax), dt, ax, nd
 
 
 def _check_out(fw, out, shape, dt, like):

@@ -37,7 +37,6 @@ GPU workers: blocks that are CuPy arrays (e.g. with dask-cuda, or ``a.map_blocks
 are computed on the worker's current GPU by the CUDA backend; the result blocks are CuPy arrays.
 """
 import collections
-import operator
 import os
 import threading
 
@@ -218,25 +217,9 @@ def _dispatch(op, a, b, mode, axis, method, backend, threads):
     if a.ndim == 0 or b.ndim == 0:
         raise InvalidValueError("dwconv.dask: a and b must have at least one axis", 1)
     nd = max(a.ndim, b.ndim)
-    try:
-        ax = operator.index(axis)
-    except TypeError:
-        raise TypeError("dwconv.dask: axis must be an integer, not %r" % (axis,)) from None
-    if not -nd <= ax < nd:
-        raise InvalidValueError("dwconv.dask: axis %d is out of range for %d-D input" % (ax, nd), 1)
-    ax %= nd
-
-    def lift(x):
-        if x.ndim == nd:
-            return x
-        if x.ndim == 1:
-            shape = [1] * nd
-            shape[ax] = x.shape[0]
-            return x.reshape(tuple(shape))
-        return x.reshape((1,) * (nd - x.ndim) + x.shape)
-
-    a = da.moveaxis(lift(a), ax, -1)
-    b = da.moveaxis(lift(b), ax, -1)
+    ax = _api.signal_axis(axis, nd)
+    a = da.moveaxis(_api.lift(a, nd, ax), ax, -1)
+    b = da.moveaxis(_api.lift(b, nd, ax), ax, -1)
     n, p = a.shape[-1], b.shape[-1]
     try:
         batch = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
