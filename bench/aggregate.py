@@ -5,7 +5,7 @@ spread (min..max over runs). Machines here are noisy: one run's ratio can move b
 median of three runs with its range is what docs/PERFORMANCE.md quotes.
 
 Ratios are computed per run (best peer of that run / dwconv of that run), then summarised:
-  x vs scipy/numpy  the peers named in issue 2 (numpy.convolve loop, scipy fftconvolve,
+  x vs scipy/numpy  the scipy/numpy peers (numpy.convolve loop, scipy fftconvolve,
                     scipy oaconvolve)
   x vs all          every CPU peer that ran, torch included
   tuned             dwconv with tuned FFT plans (FFT shapes only)

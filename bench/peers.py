@@ -45,7 +45,7 @@ TOL = {"float32": 1e-4, "float64": 1e-10}
 # --------------------------------------------------------------------------- shapes
 
 def make_suite():
-    """All shapes; 'group' selects them (core = the acceptance shapes of issue 2)."""
+    """All shapes; 'group' selects them (core = the core acceptance shapes)."""
     shapes = []
 
     def add(name, group, M, N, P, dtype, mode):
