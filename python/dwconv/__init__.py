@@ -15,7 +15,7 @@ from . import _dwconv as _ext
 from ._api import convolve, correlate
 from ._errors import (DeviceError, DwconvError, DwconvIOError, DwconvMemoryError,
                       InternalError, InvalidValueError, KernelNotSetError, NoDeviceError,
-                      NotSupportedError, SizeOverflowError, error_for)
+                      NotSupportedError, SizeOverflowError)
 from ._plan import Plan
 from ._tools import fft_tune, fft_wisdom_export, fft_wisdom_import, info
 

@@ -1,7 +1,6 @@
 """The GIL is released during computations; Ctrl-C is honoured; plans are per thread; forked
 multiprocessing workers work after multi-threaded calls in the parent."""
 import multiprocessing
-import os
 import subprocess
 import sys
 import textwrap
