@@ -95,5 +95,6 @@ dwconv_status dwconv__cuda_size_chunks(const dwconv_problem *prob, size_t budget
                    : 0;
   out->kern_bytes = kern;
   out->stage_bytes = c->rows_per_chunk * (out->in_cap + c->outs_per_chunk) * prob->elem_size;
+  out->count = dwconv__chunk_count(c);
   return DWCONV_SUCCESS;
 }

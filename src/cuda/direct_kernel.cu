@@ -126,8 +126,9 @@ cudaError_t launch(const dwconv_cuda_work *w, cudaStream_t stream) {
   constexpr unsigned long long TILE = (unsigned long long)THREADS * kOutsPerThread;
   const unsigned long long tiles = ((w->outs + TILE - 1) / TILE) * (unsigned long long)w->rows;
   const unsigned grid = tiles < (unsigned long long)INT_MAX ? (unsigned)tiles : (unsigned)INT_MAX;
+  const cudaError_t before = cudaPeekAtLastError();
   direct_kernel<T, THREADS, TapChunk<T>::value><<<grid, THREADS, 0, stream>>>(*w);
-  return cudaGetLastError();
+  return dwconv__cuda_launched(before);
 }
 
 }  // namespace

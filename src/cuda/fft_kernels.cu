@@ -103,11 +103,12 @@ extern "C" cudaError_t dwconv__cuda_launch_os_gather(const dwconv_cuda_work *w,
                                                      cudaStream_t stream) {
   if (empty(w, os)) return cudaSuccess;
   const Config c = config(w, os, os->len);
+  const cudaError_t before = cudaPeekAtLastError();
   if (f64)
     gather_kernel<double><<<c.grid, c.threads, 0, stream>>>(*w, *os, static_cast<double *>(x));
   else
     gather_kernel<float><<<c.grid, c.threads, 0, stream>>>(*w, *os, static_cast<float *>(x));
-  return cudaGetLastError();
+  return dwconv__cuda_launched(before);
 }
 
 extern "C" cudaError_t dwconv__cuda_launch_os_multiply(const dwconv_cuda_work *w,
@@ -115,11 +116,12 @@ extern "C" cudaError_t dwconv__cuda_launch_os_multiply(const dwconv_cuda_work *w
                                                        cudaStream_t stream) {
   if (empty(w, os)) return cudaSuccess;
   const Config c = config(w, os, os->len / 2 + 1);
+  const cudaError_t before = cudaPeekAtLastError();
   if (f64)
     multiply_kernel<double><<<c.grid, c.threads, 0, stream>>>(*w, *os, static_cast<double *>(x));
   else
     multiply_kernel<float><<<c.grid, c.threads, 0, stream>>>(*w, *os, static_cast<float *>(x));
-  return cudaGetLastError();
+  return dwconv__cuda_launched(before);
 }
 
 extern "C" cudaError_t dwconv__cuda_launch_os_scatter(const dwconv_cuda_work *w,
@@ -127,11 +129,12 @@ extern "C" cudaError_t dwconv__cuda_launch_os_scatter(const dwconv_cuda_work *w,
                                                       int f64, cudaStream_t stream) {
   if (empty(w, os)) return cudaSuccess;
   const Config c = config(w, os, os->step);
+  const cudaError_t before = cudaPeekAtLastError();
   if (f64)
     scatter_kernel<double><<<c.grid, c.threads, 0, stream>>>(*w, *os,
                                                              static_cast<const double *>(x));
   else
     scatter_kernel<float><<<c.grid, c.threads, 0, stream>>>(*w, *os,
                                                             static_cast<const float *>(x));
-  return cudaGetLastError();
+  return dwconv__cuda_launched(before);
 }
