@@ -10,8 +10,13 @@ root=$(cd "$here/../../.." && pwd)
 cuda=${CUDA_HOME:-/usr/local/cuda}
 out=${HOSTTEST_BUILD_DIR:-$(mktemp -d)}
 mkdir -p "$out"
-# The kernels' bodies: everything inside each .cu file's anonymous namespace.
-extract() { awk '/^namespace \{/{f=1;next} /^\}  \/\/ namespace/{f=0} f' "$1" >"$2"; }
+# The kernels' bodies: everything inside each .cu file's anonymous namespace, with each
+# `__shared__ T name[n];` turned into a per-block buffer of the emulator (emu_kernels.cpp).
+extract() {
+  awk '/^namespace \{/{f=1;next} /^\}  \/\/ namespace/{f=0} f' "$1" |
+    sed -E 's/__shared__ (alignas\([0-9]+\) )?([A-Za-z_][A-Za-z_0-9:<>]*) ([A-Za-z_][A-Za-z_0-9]*)\[(.*)\];/\2 *const \3 = emu_shared<\2>(\4);/' >"$2"
+  if grep -q '__shared__' "$2"; then echo "run.sh: a __shared__ declaration the emulator cannot rewrite in $1" >&2; exit 1; fi
+}
 extract "$root/src/cuda/direct_kernel.cu" "$out/kernel_body.inc"
 extract "$root/src/cuda/fft_kernels.cu" "$out/fft_body.inc"
 extract "$root/src/cuda/prep_kernel.cu" "$out/prep_body.inc"
