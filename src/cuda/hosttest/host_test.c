@@ -294,18 +294,36 @@ static int errors_of_the_caller(void) {
     }
     dwconv_plan_destroy(plan);
   }
-  /* A cuFFT refusal does not clear the caller's pending error either. */
-  {
+  /* A cuFFT failure (a refusal, NOT_SUPPORTED; or a setup failure, DEVICE) does not clear the
+   * caller's pending error either. */
+  for (int c = 0; c < 2; c++) {
     dwconv_desc d = dwconv_desc_make(rows, n, p, DWCONV_FLOAT32);
     d.backend = DWCONV_BACKEND_CUDA; d.algo = DWCONV_ALGO_FFT;
     dwconv_plan *plan = NULL;
     mock_set_last_error(cudaErrorInvalidValue);
-    mock_cufft_refuse = CUFFT_INTERNAL_ERROR;
+    mock_cufft_refuse = c == 0 ? CUFFT_INTERNAL_ERROR : CUFFT_SETUP_FAILED;
     dwconv_status st = dwconv_plan_create(&plan, &d);
     mock_cufft_refuse = CUFFT_SUCCESS;
     cudaError_t left = cudaGetLastError();
     if (st == DWCONV_SUCCESS || left != cudaErrorInvalidValue) {
       printf("FAIL caller's pending error across a cuFFT refusal: status %d, slot %d\n", st, left);
+      fails++;
+    }
+    dwconv_plan_destroy(plan);
+  }
+  /* Nor does a failure dwconv handles itself without the runtime having failed (a device
+   * allocation refused by fault injection: create gives OUT_OF_MEMORY). */
+  {
+    dwconv_desc d = dwconv_desc_make(rows, n, p, DWCONV_FLOAT32);
+    d.backend = DWCONV_BACKEND_CUDA;
+    dwconv_plan *plan = NULL;
+    mock_set_last_error(cudaErrorInvalidValue);
+    dwconv__cuda_fault_inject(1);
+    dwconv_status st = dwconv_plan_create(&plan, &d);
+    dwconv__cuda_fault_inject(0);
+    cudaError_t left = cudaGetLastError();
+    if (st != DWCONV_ERROR_OUT_OF_MEMORY || left != cudaErrorInvalidValue) {
+      printf("FAIL caller's pending error across a refused allocation: status %d, slot %d\n", st, left);
       fails++;
     }
     dwconv_plan_destroy(plan);
