@@ -8,7 +8,9 @@
 #   4. short fixed-time libFuzzer runs of the API, the .npy reader and wisdom files
 #      (scripts/ci-fuzz.sh);
 #   5. the build options' other side: without FFTW and OpenMP (and CUDA), every ctest entry
-#      again (FFT requests must then say NOT_SUPPORTED and AUTO must use direct; ~30 s).
+#      again (FFT requests must then say NOT_SUPPORTED and AUTO must use direct; ~30 s);
+#   6. the GPU-check tooling's parts that need no GPU (scripts/test-gpu-check-tools.py: the
+#      benchmark's reference without scipy, sanitizer reports split by owner; ~2 s).
 # DWCONV_QUICK=1 stops after step 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,5 +37,7 @@ if [ "${DWCONV_QUICK:-0}" != 1 ]; then
   DWCONV_BUILD_DIR="$dir-nofftw" dwconv_build -DDWCONV_BUILD_TESTS=ON -DDWCONV_WITH_FFTW=OFF \
     -DDWCONV_WITH_OPENMP=OFF -DDWCONV_WITH_CUDA=OFF
   ctest --test-dir "$dir-nofftw" --output-on-failure -j "$(nproc)" --timeout 1500
+  echo "dwconv: GPU-check tooling without a GPU"
+  python3 scripts/test-gpu-check-tools.py
 fi
 echo "dwconv: all tests finished in $(( $(date +%s) - start )) s"
