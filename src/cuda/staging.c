@@ -23,6 +23,8 @@
 
 /* Below this many bytes a piece is copied by one thread: waking the others costs more. */
 #define PARALLEL_BYTES ((size_t)256 << 10)
+/* The unit of work of the threads that share a piece. */
+#define PARALLEL_BLOCK ((size_t)64 << 10)
 
 /* Bytes [b0, b1) of the rows x width rectangle, counted row by row, from src to dst. */
 static void copy_part(char *dst, size_t dpitch, const char *src, size_t spitch, size_t width,
@@ -41,20 +43,20 @@ void dwconv__cuda_copy_host_rect(void *dst, size_t dpitch, const void *src, size
   const size_t total = width * rows;
   if (total == 0) return;
   if (threads < 1) threads = 1;
-  if ((size_t)threads > total / (PARALLEL_BYTES / 4)) threads = (int)(total / (PARALLEL_BYTES / 4));
+  if ((size_t)threads > total / PARALLEL_BLOCK) threads = (int)(total / PARALLEL_BLOCK);
   if (threads <= 1 || total < PARALLEL_BYTES) {
     copy_part((char *)dst, dpitch, (const char *)src, spitch, width, 0, total);
     return;
   }
 #ifdef _OPENMP
-  /* Equal contiguous byte ranges, cut at 64-byte multiples so no two threads write one cache
-   * line of a dense destination. */
-#pragma omp parallel num_threads(threads)
-  {
-    const size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
-    size_t b0 = total / nt * t, b1 = t + 1 == nt ? total : total / nt * (t + 1);
-    b0 &= ~(size_t)63;
-    if (t + 1 != nt) b1 &= ~(size_t)63;
+  /* Blocks of 64 KiB (multiples of 64 bytes, so no two threads write one cache line of a dense
+   * destination) handed out dynamically: a thread the OS has not scheduled yet delays the
+   * piece by at most one block's copy, not by an equal share. */
+  const ptrdiff_t blocks = (ptrdiff_t)((total + PARALLEL_BLOCK - 1) / PARALLEL_BLOCK);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (ptrdiff_t b = 0; b < blocks; b++) {
+    const size_t b0 = (size_t)b * PARALLEL_BLOCK;
+    const size_t b1 = b0 + PARALLEL_BLOCK < total ? b0 + PARALLEL_BLOCK : total;
     copy_part((char *)dst, dpitch, (const char *)src, spitch, width, b0, b1);
   }
 #else

@@ -456,7 +456,43 @@ static int sticky_error(void) {
   return fails;
 }
 
+/* Staging pack / unpack throughput (dwconv__cuda_copy_host_rect, the copies between the
+ * caller's pageable rows and a pinned staging buffer) with 1, 2, ... threads: 256 MiB of
+ * strided rows (64 KiB of data at a 68 KiB pitch, as for lda > N) through 4 MiB buffers, best
+ * of 3. Prints GB/s (bytes moved / time) per direction and thread count. */
+void dwconv__cuda_copy_host_rect(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t rows, int threads);
+#include <time.h>
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
+static int stage_bench(int max_threads) {
+  const size_t width = 64 << 10, pitch = 68 << 10, rows = 4096, piece_rows = (4 << 20) / width;
+  char *host = malloc(pitch * rows), *stage = malloc(4 << 20);
+  if (!host || !stage) return 1;
+  memset(host, 1, pitch * rows);
+  memset(stage, 2, 4 << 20);
+  double base[2] = {0, 0};
+  for (int t = 1; t <= max_threads; t++) {
+    double best[2] = {1e30, 1e30};
+    for (int rep = 0; rep < 3; rep++)
+      for (int dir = 0; dir < 2; dir++) {
+        double t0 = now();
+        for (size_t r = 0; r < rows; r += piece_rows) {
+          if (dir == 0) dwconv__cuda_copy_host_rect(stage, width, host + r * pitch, pitch, width, piece_rows, t);
+          else dwconv__cuda_copy_host_rect(host + r * pitch, pitch, stage, width, width, piece_rows, t);
+        }
+        double dt = now() - t0;
+        if (dt < best[dir]) best[dir] = dt;
+      }
+    double gbs[2] = {width * rows / best[0] / 1e9, width * rows / best[1] / 1e9};
+    if (t == 1) { base[0] = gbs[0]; base[1] = gbs[1]; }
+    printf("staging with %d thread%s: pack %.1f GB/s (%.2fx), unpack %.1f GB/s (%.2fx)\n", t, t > 1 ? "s" : "", gbs[0],
+           gbs[0] / base[0], gbs[1], gbs[1] / base[1]);
+  }
+  free(host); free(stage);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "stage-bench") == 0) return stage_bench(argc > 2 ? atoi(argv[2]) : 2);
   int iters = argc > 1 ? atoi(argv[1]) : 2000;
   const size_t Ns[] = {1, 2, 5, 7, 10, 13, 33, 64, 100};
   const size_t Ps[] = {1, 2, 3, 4, 7, 10, 20, 33, 64};

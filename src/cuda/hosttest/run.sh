@@ -24,6 +24,9 @@ extract "$root/src/cuda/prep_kernel.cu" "$out/prep_body.inc"
 awk '/^template <typename T, int THREADS>$/{getline n; if (n ~ /^cudaError_t launch/) {skip=1; next} else print; print n; next} skip && /^}$/ {skip=0; next} !skip' \
   "$out/kernel_body.inc" >"$out/kernel_body.tmp" && mv "$out/kernel_body.tmp" "$out/kernel_body.inc"
 san=(-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all)
+# `run.sh stage-bench [threads]`: the staging pack/unpack throughput, built optimised and
+# without sanitizers (host_test's stage-bench mode), instead of the test.
+if [ "${1:-}" = stage-bench ]; then san=(-O2); fi
 defs=(-D_GNU_SOURCE -DDWCONV_HAVE_CUDA -DDWCONV_HAVE_FFTW -DDWCONV_BUILDING_LIBRARY)
 incs=(-I"$root/include" -I"$root/src/core" -I"$root/src/cuda" -I"$cuda/include")
 objs=()
@@ -35,4 +38,4 @@ for f in "$root"/src/core/*.c "$root"/src/cpu/cpu_backend.c "$root"/src/cpu/dire
 done
 g++ -std=c++20 "${san[@]}" -w "${incs[@]}" -I"$out" -c "$here/emu_kernels.cpp" -o "$out/emu_kernels.o"
 g++ "${san[@]}" -fopenmp "${objs[@]}" "$out/emu_kernels.o" -lfftw3f -lfftw3 -lm -lpthread -o "$out/host_test"
-"$out/host_test" "${1:-1500}"
+"$out/host_test" "${@:-1500}"
