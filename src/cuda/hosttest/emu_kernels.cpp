@@ -110,8 +110,8 @@ extern "C" cudaError_t dwconv__cuda_launch_prepare_rows(void *x, size_t ld, size
     if (fk::empty(w, os)) return cudaSuccess;                                                      \
     fk::Config c = fk::config(w, os, extent);                                                      \
     const dwconv_cuda_work wk = *w; const dwconv_cuda_os o = *os;                                  \
-    if (f64) return launch(c.grid, c.threads, st, [=] { fk::kern<double>(wk, o, (cast double *)x); }); \
-    return launch(c.grid, c.threads, st, [=] { fk::kern<float>(wk, o, (cast float *)x); });       \
+    if (f64) return launch(c.grid, c.threads, st, [=] { fk::kern<double>(wk, o, (cast double *)x, c.parts); }); \
+    return launch(c.grid, c.threads, st, [=] { fk::kern<float>(wk, o, (cast float *)x, c.parts); }); \
   }
 FFT_LAUNCH(dwconv__cuda_launch_os_gather, gather_kernel, os->len, )
 FFT_LAUNCH(dwconv__cuda_launch_os_multiply, multiply_kernel, os->len / 2 + 1, )

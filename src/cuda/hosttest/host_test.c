@@ -123,6 +123,7 @@ static int run_case(const tcase *t, int it, int *oom) {
    * is synchronised: only then may C be read. */
   if (us != NULL && cudaStreamSynchronize(us) != cudaSuccess) abort();
   dwconv_plan_get_info(plan, &info);
+  if (it < 0) printf("  (fixed case: algo %d, block length %zu)\n", info.algo, info.block_len);
   {
     size_t off = t->mode == DWCONV_MODE_SAME ? (P - 1) / 2 : t->mode == DWCONV_MODE_VALID ? (N < P ? N : P) - 1 : 0;
     double worst = 0;
@@ -537,6 +538,8 @@ int main(int argc, char **argv) {
         {1, 40, 2100, 40, 2100, 2139, 0, 0, 0, 0, 0, 0, DWCONV_MODE_FULL, DWCONV_OP_CORRELATE, DWCONV_ALGO_DIRECT},
         {1, 30, 1100, 30, 1100, 1129, 0, 1, 1, 0, 0, 0, DWCONV_MODE_FULL, DWCONV_OP_CONVOLVE, DWCONV_ALGO_DIRECT},
         {2, 600, 33, 600, 33, 600, 0, 0, 0, 0, 1, 0, DWCONV_MODE_SAME, DWCONV_OP_CONVOLVE, DWCONV_ALGO_FFT},
+        /* FFT blocks of more than 1024 samples: the element-wise kernels' slots in several parts */
+        {1, 5000, 301, 5000, 301, 5300, 0, 0, 1, 1, 0, 0, DWCONV_MODE_FULL, DWCONV_OP_CONVOLVE, DWCONV_ALGO_FFT},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
       int f = run_case(&fixed[i], -1 - (int)i, &oom);
