@@ -219,6 +219,29 @@ static int staging_sizes(void) {
   return fails;
 }
 
+/* Equal chunks: 10 rows under a cap of 6 rows per chunk run as two chunks of 5 (not 6 + 4),
+ * so the plan's buffers (FFT batch included) are those of a cap of 5. */
+static int equal_chunks(void) {
+  size_t bytes[2];
+  for (int k = 0; k < 2; k++) {
+    setenv("DWCONV_CUDA_CHUNK_ROWS", k == 0 ? "6" : "5", 1);
+    dwconv_desc d = dwconv_desc_make(10, 200, 20, DWCONV_FLOAT32);
+    d.backend = DWCONV_BACKEND_CUDA; d.algo = DWCONV_ALGO_FFT;
+    dwconv_plan *plan = NULL;
+    size_t before = mock_dev_bytes;
+    if (dwconv_plan_create(&plan, &d) != DWCONV_SUCCESS) abort();
+    bytes[k] = mock_dev_bytes - before;
+    dwconv_plan_destroy(plan);
+  }
+  unsetenv("DWCONV_CUDA_CHUNK_ROWS");
+  if (bytes[0] != bytes[1]) {
+    printf("FAIL equal chunks: 10 rows capped at 6 per chunk hold %zu device bytes, capped at 5: %zu\n", bytes[0], bytes[1]);
+    return 1;
+  }
+  printf("equal chunks: 10 rows capped at 6 per chunk run as 2 x 5 (%zu device bytes)\n", bytes[0]);
+  return 0;
+}
+
 /* The caller's stream: set_stream refuses a stream of another device; after an asynchronous
  * FFT execute on the caller's stream and set_stream(NULL), the caller may destroy the stream
  * before the plan (cuFFT must not still hold it: the mock counts a violation otherwise). */
@@ -616,6 +639,7 @@ int main(int argc, char **argv) {
     }
   unsetenv("DWCONV_CUDA_CHUNK_ROWS");
   fails += staging_sizes();
+  fails += equal_chunks();
   fails += stream_lifetime();
   fails += errors_of_the_caller();
   fails += restore_without_context();
