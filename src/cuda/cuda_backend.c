@@ -175,7 +175,7 @@ static void destroy_state(void *state) {
 static void info_state(const void *state, dwconv_plan_info *info) {
   const dwconv_cuda_state *s = (const dwconv_cuda_state *)state;
   info->simd = "cuda";
-  info->threads = s->stage_threads; /* CPU threads that pack and unpack pinned staging */
+  info->threads = 1; /* dwconv.h: CUDA plans report 1 (staging threads are an internal detail) */
   info->workspace_bytes = s->device_bytes + s->pinned_bytes;
 }
 
