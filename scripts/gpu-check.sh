@@ -2,7 +2,10 @@
 # gpu-check.sh OUTDIR [STEP...] -- everything dwconv needs checked on a machine with an NVIDIA GPU.
 #
 # Steps (each PASS / FAIL / SKIP in OUTDIR/report.md, its log next to it, its wall time noted):
-#   1. gpu        nvidia-smi finds a GPU (nvidia-smi.txt, nvidia-smi-q.txt); always run
+#   1. gpu        nvidia-smi finds a GPU (nvidia-smi.txt, nvidia-smi-q.txt) and a probe built
+#                 with nvcc sees it through the CUDA runtime (probe/probe.txt: the
+#                 cudaGetDeviceCount error and the driver's and runtime's CUDA versions, so a
+#                 driver older than the toolkit is named as the cause); always run
 #   2. build      configure with DWCONV_WITH_CUDA=ON and the tests (retried without FFTW when
 #                 the machine has no FFTW3 development files; the report says so), then build
 #                 everything (library, tests, tools, bench)
@@ -12,7 +15,9 @@
 #   4. sanitizer  compute-sanitizer --error-exitcode=1: memcheck (with --leak-check full) on
 #                 every CUDA test executable (ctest label "cuda", i.e. `test_X cuda`), and
 #                 racecheck, initcheck and synccheck on the GPU_CHECK_SAN_DEEP ones; all with
-#                 DWCONV_TEST_QUICK=1 and a per-run timeout
+#                 DWCONV_TEST_QUICK=1 and a per-run timeout (a run that hits it is INCOMPLETE,
+#                 not FAIL); each run's reports are split into dwconv's and those inside cuFFT's
+#                 own frames (scripts/sanitizer-split.py), both listed in the summary
 #   5. bench      python3 bench/peers.py --gpu --no-cpu --json OUTDIR/gpu_bench.json (dwconv's
 #                 CUDA backend, host- and device-resident, against the GPU peers)
 #   6. python     the Python package on the GPU: a virtual environment over the machine's own
@@ -157,8 +162,43 @@ if command -v nvidia-smi >/dev/null 2>&1; then
     if [ -n "$GPU_NAME" ]; then GPU_PRESENT=1; fi
   fi
 fi
+# The CUDA runtime's own view: nvidia-smi can see a GPU whose driver is too old for this
+# toolkit's runtime, and then every CUDA test skips ("no device"). A small probe names the
+# cause: cudaGetDeviceCount's error and the driver's and runtime's CUDA versions.
+CUDA_PROBE=""
+if [ "$GPU_PRESENT" = 1 ] && command -v nvcc >/dev/null 2>&1; then
+  mkdir -p "$OUT/probe"
+  cat >"$OUT/probe/probe.cu" <<'PROBE'
+#include <cstdio>
+#include <cuda_runtime_api.h>
+int main() {
+  int n = 0, drv = 0, rt = 0;
+  cudaError_t e = cudaGetDeviceCount(&n);
+  cudaDriverGetVersion(&drv);
+  cudaRuntimeGetVersion(&rt);
+  std::printf("cudaGetDeviceCount: %s (%s), %d device(s); driver supports CUDA %d.%d, runtime is CUDA %d.%d%s\n",
+              cudaGetErrorName(e), cudaGetErrorString(e), n, drv / 1000, drv % 1000 / 10, rt / 1000, rt % 1000 / 10,
+              e == cudaErrorInsufficientDriver || (drv != 0 && drv < rt)
+                  ? ": THE DRIVER IS OLDER THAN THE TOOLKIT (install a newer driver or build with an older CUDA)" : "");
+  return e != cudaSuccess || n < 1;
+}
+PROBE
+  if nvcc -o "$OUT/probe/probe" "$OUT/probe/probe.cu" >"$OUT/probe/build.log" 2>&1; then
+    CUDA_PROBE=$("$OUT/probe/probe" 2>&1) && probe_ok=1 || probe_ok=0
+    echo "$CUDA_PROBE" >"$OUT/probe/probe.txt"
+    if [ "$probe_ok" = 0 ]; then GPU_PRESENT=0; fi
+  else
+    CUDA_PROBE="(the CUDA probe did not build; probe/build.log)"
+  fi
+fi
 if [ "$GPU_PRESENT" = 1 ]; then
-  record gpu PASS "$GPU_NAME (driver $GPU_DRIVER); nvidia-smi.txt"
+  record gpu PASS "$GPU_NAME (driver $GPU_DRIVER); ${CUDA_PROBE:+$CUDA_PROBE; }nvidia-smi.txt"
+elif [ -n "$CUDA_PROBE" ]; then
+  record gpu FAIL "nvidia-smi sees $GPU_NAME (driver $GPU_DRIVER) but the CUDA runtime does not: $CUDA_PROBE"
+  if [ "${GPU_CHECK_FORCE:-0}" != 1 ]; then
+    echo "gpu-check: the CUDA runtime cannot use the GPU: $CUDA_PROBE" >&2
+    finish
+  fi
 else
   record gpu FAIL "NO NVIDIA GPU FOUND: nvidia-smi is missing or reports no device (see nvidia-smi.txt if present)"
   if [ "${GPU_CHECK_FORCE:-0}" != 1 ]; then
@@ -302,13 +342,18 @@ EOF
             runs=$((runs - 1))
             skipped=$((skipped + 1))
           else
-            res="FAIL (timeout ${limit}s)"
-            bad=1
+            # The sanitizer ran out of its own time: no verdict on the test, so the step is
+            # INCOMPLETE (a slow tool is not a found error).
+            res="INCOMPLETE (its own timeout, ${limit}s)"
+            runs=$((runs - 1))
+            skipped=$((skipped + 1))
           fi ;;
         *) res="FAIL (exit $r)"; bad=1 ;;
       esac
       errs=$(grep -Eo 'ERROR SUMMARY: [0-9]+ errors?' "$log" | tail -1)
-      printf '%-40s %-10s %s %s\n' "$name" "$tool" "$res" "${errs:+($errs)}" >>"$OUT/sanitizer/summary.txt"
+      # Reports inside cuFFT's own kernels and frames are counted apart from dwconv's.
+      split=$(python3 "$REPO/scripts/sanitizer-split.py" "$log" 2>/dev/null || true)
+      printf '%-40s %-10s %s %s %s\n' "$name" "$tool" "$res" "${errs:+($errs)}" "${split:+[$split]}" >>"$OUT/sanitizer/summary.txt"
     done <"$OUT/sanitizer/runs.txt"
     if [ $bad -eq 0 ] && [ $skipped -gt 0 ]; then
       record sanitizer INCOMPLETE "$runs runs passed, $skipped NOT RUN (GPU_CHECK_SAN_BUDGET=$SAN_BUDGET s); sanitizer/summary.txt"

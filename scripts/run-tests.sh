@@ -9,7 +9,11 @@
 #      (scripts/ci-fuzz.sh);
 #   5. the build options' other side: without FFTW and OpenMP (and CUDA), every ctest entry
 #      again (FFT requests must then say NOT_SUPPORTED and AUTO must use direct; ~30 s);
-#   6. the Python package: a fresh virtual environment, `pip install .` from this checkout,
+#   6. the GPU-check tooling's parts that need no GPU (scripts/test-gpu-check-tools.py: the
+#      benchmark's reference without scipy, sanitizer reports split by owner; ~2 s);
+#   7. when nvcc and cuobjdump are found: the kernels' sm_90 SASS has no spills and the float
+#      direct kernel's inner loop is at least 80% FFMA (scripts/kernel-report.py; ~15 s).
+#   8. the Python package: a fresh virtual environment, `pip install .` from this checkout,
 #      pytest (scripts/python-tests.sh).
 # DWCONV_QUICK=1 stops after step 1.
 set -euo pipefail
@@ -37,6 +41,16 @@ if [ "${DWCONV_QUICK:-0}" != 1 ]; then
   DWCONV_BUILD_DIR="$dir-nofftw" dwconv_build -DDWCONV_BUILD_TESTS=ON -DDWCONV_WITH_FFTW=OFF \
     -DDWCONV_WITH_OPENMP=OFF -DDWCONV_WITH_CUDA=OFF
   ctest --test-dir "$dir-nofftw" --output-on-failure -j "$(nproc)" --timeout 1500
+  echo "dwconv: GPU-check tooling without a GPU"
+  python3 scripts/test-gpu-check-tools.py
+  cuda_bin="${CUDA_HOME:-/usr/local/cuda}/bin"
+  if { command -v nvcc >/dev/null || [ -x "$cuda_bin/nvcc" ]; } &&
+     { [ -n "${CUOBJDUMP:-}" ] || command -v cuobjdump >/dev/null || [ -x "$cuda_bin/cuobjdump" ]; }; then
+    echo "dwconv: kernel SASS (no spills, direct kernel inner loop >= 80% FFMA on sm_90)"
+    python3 scripts/kernel-report.py --arch sm_90 --check-fma "direct_kernel<float, 128:sm_90:80"
+  else
+    echo "dwconv: kernel SASS check SKIPPED (needs nvcc and cuobjdump; CUOBJDUMP=path names one)"
+  fi
   echo "dwconv: Python package (scripts/python-tests.sh)"
   bash scripts/python-tests.sh
 fi

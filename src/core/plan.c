@@ -232,19 +232,23 @@ dwconv_status dwconv_plan_create(dwconv_plan **plan, const dwconv_desc *desc) {
   p->kernel_set = 0;
   p->cpu_instead[0] = '\0';
   st = ops->create(&p->prob, &p->state);
-  if (st == DWCONV_ERROR_OUT_OF_MEMORY && desc->algo == DWCONV_ALGO_AUTO && prob.desc.algo == DWCONV_ALGO_FFT) {
+  if ((st == DWCONV_ERROR_OUT_OF_MEMORY || st == DWCONV_ERROR_NOT_SUPPORTED) && desc->algo == DWCONV_ALGO_AUTO &&
+      prob.desc.algo == DWCONV_ALGO_FFT) {
     /* AUTO chose FFT for speed, but its memory (kernel spectra rows x (L/2+1), transform
-     * buffers, FFT plans) could not be had: within a device_memory_limit, say. Direct needs
-     * less (taps rows x P), so AUTO takes it rather than fail; get_info reports DIRECT. */
+     * buffers, FFT plans) could not be had: within a device_memory_limit, say; or the FFT
+     * library refused the transform (cuFFT: a length or batch past its limits). Direct needs
+     * less (taps rows x P) and has no such limits, so AUTO takes it rather than fail;
+     * get_info reports DIRECT. */
     dwconv_desc direct = *desc;
     direct.algo = DWCONV_ALGO_DIRECT;
     char why[512];
     st = create_instead(p, &direct, st, "direct", why, sizeof why);
   }
-  if ((st == DWCONV_ERROR_DEVICE || st == DWCONV_ERROR_OUT_OF_MEMORY) && desc->backend == DWCONV_BACKEND_AUTO &&
-      p->prob.desc.backend == DWCONV_BACKEND_CUDA) {
+  if ((st == DWCONV_ERROR_DEVICE || st == DWCONV_ERROR_OUT_OF_MEMORY || st == DWCONV_ERROR_NOT_SUPPORTED) &&
+      desc->backend == DWCONV_BACKEND_AUTO && p->prob.desc.backend == DWCONV_BACKEND_CUDA) {
     /* AUTO chose the GPU, but it cannot take this plan now (out of device memory, held by
-     * another process in exclusive mode, ...): the CPU does the work rather than fail;
+     * another process in exclusive mode, an FFT cuFFT refuses, ...): the CPU does the work
+     * rather than fail;
      * get_info reports BACKEND_CPU. An explicit BACKEND_CUDA request still fails. */
     dwconv_desc cpu = *desc;
     cpu.backend = DWCONV_BACKEND_CPU;

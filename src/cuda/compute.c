@@ -16,6 +16,12 @@ dwconv_status dwconv__cuda_fft_forward(dwconv_cuda_state *s, cudaStream_t stream
   return DWCONV_SUCCESS;
 }
 
+dwconv_status dwconv__cuda_fft_use_stream(dwconv_cuda_state *s, cudaStream_t stream) {
+  cufftResult r = cufftSetStream(s->r2c, stream);
+  if (r == CUFFT_SUCCESS) r = cufftSetStream(s->c2r, stream);
+  return r == CUFFT_SUCCESS ? DWCONV_SUCCESS : dwconv__cufft_fail(r, "cufftSetStream");
+}
+
 /* Inverse transform of the whole FFT buffer in place. */
 static dwconv_status fft_inverse(dwconv_cuda_state *s, cudaStream_t stream) {
   cufftResult r = cufftSetStream(s->c2r, stream);

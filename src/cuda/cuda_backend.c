@@ -38,58 +38,6 @@ static dwconv_status dev_alloc(dwconv_cuda_state *s, void **p, size_t bytes, con
   return DWCONV_SUCCESS;
 }
 
-/* Frees the pinned staging buffers; returns the first failure (all are freed anyway). */
-static dwconv_status free_pinned(dwconv_cuda_state *s) {
-  dwconv_status st = DWCONV_SUCCESS;
-  for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
-    cudaError_t e1 = s->host_in[k] ? cudaFreeHost(s->host_in[k]) : cudaSuccess;
-    cudaError_t e2 = s->host_out[k] ? cudaFreeHost(s->host_out[k]) : cudaSuccess;
-    s->host_in[k] = s->host_out[k] = NULL;
-    if (e1 != cudaSuccess && st == DWCONV_SUCCESS) st = dwconv__cuda_fail(e1, "cudaFreeHost (staging)");
-    if (e2 != cudaSuccess && st == DWCONV_SUCCESS) st = dwconv__cuda_fail(e2, "cudaFreeHost (staging)");
-  }
-  s->pinned_bytes = 0;
-  s->pinned = 0;
-  return st;
-}
-
-/* Pinned staging for both slots, made on the first execute that copies pageable host data
- * (see cuda_state.h): plans on device-resident or page-locked arrays, and one-shot calls on
- * them, never pay for page-locking (tens of ms for 4 x 32 MiB). When the driver refuses
- * pinned memory, the plan switches to pageable copies for good (same results, no overlap of
- * copies). Any other failure frees what it got and is retried by the next execute. */
-dwconv_status dwconv__cuda_staging(dwconv_cuda_state *s) {
-  if (s->staging_ready) return DWCONV_SUCCESS;
-  const size_t es = s->es, rows = s->shape.chunks.rows_per_chunk;
-  const size_t in_b = rows * s->shape.in_cap * es, out_b = rows * s->shape.chunks.outs_per_chunk * es;
-  const char *no_pinned = getenv("DWCONV_CUDA_NO_PINNED"); /* test-only: force the fallback */
-  s->pinned = no_pinned == NULL || *no_pinned == '\0' || strcmp(no_pinned, "0") == 0;
-  for (int k = 0; k < DWCONV_CUDA_SLOTS && s->pinned; k++) {
-    cudaError_t e = dwconv__cuda_malloc_host(&s->host_in[k], in_b);
-    if (e == cudaSuccess) {
-      s->pinned_bytes += in_b;
-      e = dwconv__cuda_malloc_host(&s->host_out[k], out_b);
-      if (e == cudaSuccess) s->pinned_bytes += out_b;
-    }
-    if (e == cudaErrorMemoryAllocation) {
-      (void)cudaGetLastError(); /* handled: the fallback below */
-      s->pinned = 0;
-    } else if (e != cudaSuccess) {
-      dwconv_status st = dwconv__cuda_fail(e, "cudaMallocHost (staging)");
-      char cause[512];
-      snprintf(cause, sizeof cause, "%s", dwconv_last_error());
-      (void)free_pinned(s);
-      return dwconv__error(st, "%s", cause);
-    }
-  }
-  if (!s->pinned) {
-    dwconv_status st = free_pinned(s);
-    if (st != DWCONV_SUCCESS) return st;
-  }
-  s->staging_ready = 1;
-  return DWCONV_SUCCESS;
-}
-
 /* Sizes the chunks and, for FFT, makes the plans; when the plans' workspace does not fit next
  * to the chunk buffers, sizes again with that workspace reserved (a smaller batch never needs
  * more), so the budget holds for everything the plan allocates. */
@@ -103,7 +51,8 @@ static dwconv_status shape_and_plans(dwconv_cuda_state *s) {
     if (st != DWCONV_SUCCESS || s->prob.desc.algo != DWCONV_ALGO_FFT) return st;
     st = dwconv__cuda_fft_plan(s);
     if (st != DWCONV_SUCCESS) return st;
-    size_t chunk = DWCONV_CUDA_SLOTS * s->shape.stage_bytes + s->shape.slots * s->slot_ld * s->es;
+    const size_t dev_slots = s->shape.count > 1 ? DWCONV_CUDA_SLOTS : 1;
+    size_t chunk = dev_slots * s->shape.stage_bytes + s->shape.slots * s->slot_ld * s->es;
     size_t total = s->shape.kern_bytes + chunk + s->fft_work_bytes;
     if (total <= s->budget) return DWCONV_SUCCESS;
     if (attempt >= 3)
@@ -143,10 +92,16 @@ static dwconv_status create_state(const dwconv_problem *prob, void **state) {
     DWCONV_CUDA_TRY(st, dwconv__cuda_stream_create(&s->streams[k]), "cudaStreamCreate");
     DWCONV_CUDA_TRY(st, dwconv__cuda_event_create(&s->computed[k]), "cudaEventCreate");
   }
+  for (int k = 0; k < DWCONV_CUDA_STAGES; k++)
+    DWCONV_CUDA_TRY(st, dwconv__cuda_event_create(&s->stage_done[k]), "cudaEventCreate");
+  s->stage_threads = prob->threads < 8 ? prob->threads : 8; /* past ~8, memory bandwidth binds */
+  if (s->stage_threads < 1) s->stage_threads = 1;
   DWCONV_TRY(st, shape_and_plans(s));
 
   DWCONV_TRY(st, dev_alloc(s, &s->kern, s->shape.kern_bytes, "cudaMalloc (kernel)"));
-  for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
+  /* The second slot only serves a second chunk: a one-chunk problem never uses it. */
+  s->dev_slots = s->shape.count > 1 ? DWCONV_CUDA_SLOTS : 1;
+  for (int k = 0; k < s->dev_slots; k++) {
     const size_t rows = s->shape.chunks.rows_per_chunk;
     DWCONV_TRY(st, dev_alloc(s, &s->dev_in[k], rows * s->shape.in_cap * s->es, "cudaMalloc (input chunk)"));
     DWCONV_TRY(st, dev_alloc(s, &s->dev_out[k], rows * s->shape.chunks.outs_per_chunk * s->es,
@@ -155,7 +110,7 @@ static dwconv_status create_state(const dwconv_problem *prob, void **state) {
   if (prob->desc.algo == DWCONV_ALGO_FFT) {
     const size_t bytes = s->shape.slots * s->slot_ld * s->es;
     DWCONV_TRY(st, dev_alloc(s, &s->fft_buf, bytes, "cudaMalloc (FFT buffer)"));
-    DWCONV_TRY(st, dwconv__cuda_fft_set_workspace(s));
+    DWCONV_TRY(st, dwconv__cuda_fft_set_workspace(s, s->streams[0]));
     /* Defined contents from the start: slots a short chunk leaves unused are transformed too,
      * and compute-sanitizer initcheck must not see uninitialised reads. */
     DWCONV_CUDA_TRY(st, cudaMemsetAsync(s->fft_buf, 0, bytes, s->streams[0]), "cudaMemsetAsync (FFT buffer)");
@@ -195,11 +150,15 @@ static dwconv_status release(dwconv_cuda_state *s) {
   for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
     if (s->dev_in[k] != NULL) KEEP(cudaFree(s->dev_in[k]), "cudaFree (input chunk)");
     if (s->dev_out[k] != NULL) KEEP(cudaFree(s->dev_out[k]), "cudaFree (output chunk)");
-    if (s->host_in[k] != NULL) KEEP(cudaFreeHost(s->host_in[k]), "cudaFreeHost (staging)");
-    if (s->host_out[k] != NULL) KEEP(cudaFreeHost(s->host_out[k]), "cudaFreeHost (staging)");
     if (s->computed[k] != NULL) KEEP(cudaEventDestroy(s->computed[k]), "cudaEventDestroy");
     if (s->streams[k] != NULL) KEEP(cudaStreamDestroy(s->streams[k]), "cudaStreamDestroy");
   }
+  {
+    dwconv_status sst = dwconv__cuda_free_staging(s);
+    if (sst != DWCONV_SUCCESS && st == DWCONV_SUCCESS) st = sst;
+  }
+  for (int k = 0; k < DWCONV_CUDA_STAGES; k++)
+    if (s->stage_done[k] != NULL) KEEP(cudaEventDestroy(s->stage_done[k]), "cudaEventDestroy");
 #undef KEEP
   st = dwconv__cuda_leave(prev, s->device, st);
   dwconv__free(s);
@@ -216,19 +175,36 @@ static void destroy_state(void *state) {
 static void info_state(const void *state, dwconv_plan_info *info) {
   const dwconv_cuda_state *s = (const dwconv_cuda_state *)state;
   info->simd = "cuda";
-  info->threads = 1;
+  info->threads = 1; /* dwconv.h: CUDA plans report 1 (staging threads are an internal detail) */
   info->workspace_bytes = s->device_bytes + s->pinned_bytes;
 }
 
 /* set_stream: later calls queue on `stream` (a cudaStream_t of the plan's device; NULL goes
- * back to the plan's own streams). Work already queued on the previous user stream is waited
- * for first, because it may still use the plan's FFT buffer. */
+ * back to the plan's own streams). A stream that is not valid or belongs to another device is
+ * INVALID_VALUE. Work already queued on the previous user stream is waited for first, because
+ * it may still use the plan's FFT buffer. The plan keeps the stream until set_stream(NULL) or
+ * destroy (destroy synchronises it), so the caller must not destroy the stream before either;
+ * cuFFT is pointed back at the plan's own stream at the end of every call, so cuFFT never
+ * holds the caller's stream past a call. */
 static dwconv_status stream_state(void *state, void *stream) {
   dwconv_cuda_state *s = (dwconv_cuda_state *)state;
   int prev;
   dwconv_status st = dwconv__cuda_enter(s->device, &prev);
   if (st != DWCONV_SUCCESS) return st;
-  if (s->user_stream != NULL && s->user_stream != (cudaStream_t)stream) {
+  if (stream != NULL) {
+    int dev = -1;
+    cudaError_t e = cudaStreamGetDevice((cudaStream_t)stream, &dev);
+    if (e != cudaSuccess) {
+      dwconv__cuda_clear_own(e);
+      st = dwconv__error(DWCONV_ERROR_INVALID_VALUE, "set_stream: not a usable CUDA stream (%s: %s)",
+                         cudaGetErrorName(e), cudaGetErrorString(e));
+    } else if (dev != s->device) {
+      st = dwconv__error(DWCONV_ERROR_INVALID_VALUE,
+                         "set_stream: the stream belongs to CUDA device %d but the plan to device %d", dev,
+                         s->device);
+    }
+  }
+  if (st == DWCONV_SUCCESS && s->user_stream != NULL && s->user_stream != (cudaStream_t)stream) {
     cudaError_t e = cudaStreamSynchronize(s->user_stream);
     if (e != cudaSuccess) st = dwconv__cuda_fail(e, "cudaStreamSynchronize (previous user stream)");
   }

@@ -10,20 +10,22 @@
  * runtime ("CUDA driver version is insufficient"), no device, or devices hidden by
  * CUDA_VISIBLE_DEVICES all mean "no GPU here", which is a normal state, not an error (the
  * front end then reports NO_DEVICE only if the caller insisted on CUDA). The failed call leaves
- * its code in the runtime's last-error slot; cudaGetLastError clears it so it is not
- * attributed to a later, unrelated call. */
+ * its code in the runtime's last-error slot; it is taken out (only if still there) so the
+ * caller's next cudaGetLastError does not report dwconv's handled failure. */
 int dwconv__cuda_device_count(void) {
   int n = 0;
   cudaError_t e = cudaGetDeviceCount(&n);
   if (e != cudaSuccess) {
-    (void)cudaGetLastError();
+    dwconv__cuda_clear_own(e);
     return 0;
   }
   return n > 0 ? n : 0;
 }
 
 /* Name, compute capability and memory of one device. Free memory needs a context on that
- * device, so the current device is switched for the query and restored afterwards. */
+ * device, so the current device is switched for the query and the caller's state restored
+ * afterwards (dwconv__cuda_enter / leave: no context is made on a device the caller never
+ * used). */
 dwconv_status dwconv__cuda_device_info(int device, dwconv_device_info *info) {
   struct cudaDeviceProp prop;
   cudaError_t e = cudaGetDeviceProperties(&prop, device);
@@ -36,13 +38,13 @@ dwconv_status dwconv__cuda_device_info(int device, dwconv_device_info *info) {
   info->total_memory = prop.totalGlobalMem;
   info->multiprocessors = prop.multiProcessorCount;
   int prev = 0;
-  e = cudaGetDevice(&prev);
-  if (e == cudaSuccess && prev != device) e = cudaSetDevice(device);
+  dwconv_status st = dwconv__cuda_enter(device, &prev);
+  if (st != DWCONV_SUCCESS) return st;
   size_t free_b = 0, total_b = 0;
-  if (e == cudaSuccess) e = cudaMemGetInfo(&free_b, &total_b);
-  if (prev != device) (void)cudaSetDevice(prev);
-  if (e != cudaSuccess)
-    return dwconv__error(DWCONV_ERROR_DEVICE, "cudaMemGetInfo on device %d: %s", device, cudaGetErrorString(e));
+  e = cudaMemGetInfo(&free_b, &total_b);
+  if (e != cudaSuccess) st = dwconv__cuda_fail(e, "cudaMemGetInfo");
+  st = dwconv__cuda_leave(prev, device, st);
+  if (st != DWCONV_SUCCESS) return st;
   info->free_memory = free_b;
   return DWCONV_SUCCESS;
 }
@@ -51,10 +53,11 @@ dwconv_status dwconv__cuda_device_info(int device, dwconv_device_info *info) {
 int dwconv__cuda_is_device_memory(const void *p) {
   enum cudaMemoryType type;
   int device;
-  if (dwconv__cuda_pointer_type(p, &type, &device) != cudaSuccess) {
+  cudaError_t e = dwconv__cuda_pointer_type(p, &type, &device);
+  if (e != cudaSuccess) {
     /* The runtime cannot tell (unusable here, e.g. in a forked child): the caller is a CPU
      * plan, which treats the array as host memory rather than fail. */
-    (void)cudaGetLastError();
+    dwconv__cuda_clear_own(e);
     return 0;
   }
   return type == cudaMemoryTypeDevice;

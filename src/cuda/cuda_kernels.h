@@ -1,6 +1,7 @@
 /* The CUDA kernels' launchers: the only interface between the plain-C host code in src/cuda
- * and the .cu files. Each launcher checks its launch configuration against the device limits,
- * queues the kernel on `stream` and returns cudaGetLastError(), so a caller checks one value.
+ * and the .cu files. Each launcher queues the kernel on `stream` and returns the launch's own
+ * error (dwconv__cuda_launched), so a caller checks one value and an error the caller of
+ * dwconv left pending is neither blamed on dwconv nor cleared.
  * All sizes are 64-bit; nothing here allocates or synchronizes. */
 #ifndef DWCONV_CUDA_KERNELS_H
 #define DWCONV_CUDA_KERNELS_H
@@ -37,6 +38,14 @@ typedef struct dwconv_cuda_work {
   size_t ldk;
   size_t p;
 } dwconv_cuda_work;
+
+/* cuda_util.c: the result of a kernel launch, given the last-error slot's content read with
+ * cudaPeekAtLastError() just before the launch: cudaSuccess when the launch left the slot as
+ * it was (a pending error of the caller is neither blamed on the launch nor cleared), else the
+ * launch's error, taken out of the slot. Launch configurations are checked before launching,
+ * so a launch failing with exactly the caller's pending code is not a case that arises; a
+ * sticky error shows at the synchronisation that follows. */
+cudaError_t dwconv__cuda_launched(cudaError_t before);
 
 /* Direct path: c[r, j] = sum_{t < p} in(r, s0 + j + t) * taps[r, t], in float (f64 = 0) or
  * double (f64 = 1), summed in order of t with fused multiply-adds, so a value does not depend

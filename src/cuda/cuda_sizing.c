@@ -84,6 +84,17 @@ dwconv_status dwconv__cuda_size_chunks(const dwconv_problem *prob, size_t budget
   }
   if (env_rows != 0 && env_rows < rows) rows = env_rows;
   if (env_outs != 0 && env_outs < outs) outs = env_outs;
+  /* Equal chunks: as many as the cap needs, each as large as the others (a short last chunk
+   * would still run the FFT path's whole batch, paying a full chunk for a fraction). */
+  {
+    const size_t nr = (g->rows + rows - 1) / rows;
+    rows = (g->rows + nr - 1) / nr;
+    if (outs < g->out_len) {
+      const size_t units = (g->out_len + align - 1) / align, per = outs / align ? outs / align : 1;
+      const size_t ns = (units + per - 1) / per;
+      outs = (units + ns - 1) / ns * align;
+    }
+  }
   /* A chunk that spans the whole row is given in whole blocks, so chunking keeps it whole. */
   size_t max_out = outs >= g->out_len ? sat_mul((g->out_len + align - 1) / align, align) : outs;
   dwconv__chunking_init(&out->chunks, g, rows, max_out, align);
@@ -95,5 +106,6 @@ dwconv_status dwconv__cuda_size_chunks(const dwconv_problem *prob, size_t budget
                    : 0;
   out->kern_bytes = kern;
   out->stage_bytes = c->rows_per_chunk * (out->in_cap + c->outs_per_chunk) * prob->elem_size;
+  out->count = dwconv__chunk_count(c);
   return DWCONV_SUCCESS;
 }

@@ -11,8 +11,14 @@
 #include "cuda_kernels.h"
 #include "internal.h"
 
-/* Pipeline depth for host data: while one slot computes, the other's copies run. */
+/* Device chunk slots for host data: while one slot computes, the other's copies run. A plan
+ * whose problem is one chunk makes only the first. */
 #define DWCONV_CUDA_SLOTS 2
+/* Pinned staging buffers (staging.c): a ring, so packing one overlaps the copies of two. */
+#define DWCONV_CUDA_STAGES 3
+/* Bytes per staging buffer: large enough that a copy's fixed cost (about 10 us) is small
+ * next to its transfer (4 MiB at 50 GB/s: 80 us), small enough to pin in about a ms. */
+#define DWCONV_CUDA_STAGE_DEFAULT ((size_t)4 << 20)
 
 /* Where the chunks came from, for get_info and tests. */
 typedef struct dwconv_cuda_shape {
@@ -21,7 +27,14 @@ typedef struct dwconv_cuda_shape {
   size_t slots;           /* FFT: transforms per batch, rows_per_chunk * blocks per chunk row */
   size_t kern_bytes;      /* taps or spectrum, all rows */
   size_t stage_bytes;     /* one slot's device input + output buffers */
+  size_t count;           /* chunks in the problem */
 } dwconv_cuda_shape;
+
+/* A download waiting in a staging buffer: rows x width bytes for C at pitch dpitch. */
+typedef struct dwconv_cuda_unpack {
+  char *dst;
+  size_t dpitch, width, rows; /* rows = 0: nothing waiting */
+} dwconv_cuda_unpack;
 
 typedef struct dwconv_cuda_state {
   dwconv_problem prob;
@@ -40,11 +53,20 @@ typedef struct dwconv_cuda_state {
   size_t kern_ld; /* elements (DIRECT) or complex bins (FFT) between rows; 0 = one row for all */
 
   dwconv_cuda_shape shape;
+  int dev_slots; /* device chunk slots made: 2, or 1 when the problem is one chunk */
   void *dev_in[DWCONV_CUDA_SLOTS], *dev_out[DWCONV_CUDA_SLOTS];
-  void *host_in[DWCONV_CUDA_SLOTS], *host_out[DWCONV_CUDA_SLOTS]; /* pinned staging */
+
+  /* Pinned staging ring (staging.c), for pageable host arrays of problems of several chunks. */
+  void *stage[DWCONV_CUDA_STAGES];
+  cudaEvent_t stage_done[DWCONV_CUDA_STAGES]; /* the buffer's last copy is done */
+  int stage_busy[DWCONV_CUDA_STAGES];         /* its event was recorded and not yet waited for */
+  dwconv_cuda_unpack stage_unpack[DWCONV_CUDA_STAGES];
+  int next_stage;
+  size_t stage_cap;  /* bytes per buffer */
+  int stage_threads; /* CPU threads that pack and unpack */
   int pinned;        /* 1: staging made; 0: not (yet) made or refused: copies go straight
                         from/to the caller's memory */
-  int staging_ready; /* dwconv__cuda_staging has run (first execute on pageable host data) */
+  int staging_ready; /* dwconv__cuda_staging has run (first execute that needs it) */
 
   /* FFT: transform buffer (slots x slot_ld reals, cuFFT in-place layout), plans, workspace. */
   void *fft_buf;
@@ -69,7 +91,7 @@ dwconv_status dwconv__cuda_size_chunks(const dwconv_problem *prob, size_t budget
  * The workspace itself is allocated by the caller. dwconv__cuda_fft_destroy frees the plans
  * and the workspace and may be called on a partly made state. */
 dwconv_status dwconv__cuda_fft_plan(dwconv_cuda_state *s);
-dwconv_status dwconv__cuda_fft_set_workspace(dwconv_cuda_state *s);
+dwconv_status dwconv__cuda_fft_set_workspace(dwconv_cuda_state *s, cudaStream_t stream);
 dwconv_status dwconv__cuda_fft_destroy(dwconv_cuda_state *s);
 
 /* compute.c: queues one rectangle of work (device pointers only) on `stream`. */
@@ -77,6 +99,9 @@ dwconv_status dwconv__cuda_compute(dwconv_cuda_state *s, const dwconv_cuda_work 
                                    cudaStream_t stream);
 /* compute.c: forward transform of every slot of the FFT buffer, in place (set_kernel uses it). */
 dwconv_status dwconv__cuda_fft_forward(dwconv_cuda_state *s, cudaStream_t stream);
+/* compute.c: points both cuFFT plans at `stream` (execute hands them back to the plan's own
+ * stream after running on the caller's). */
+dwconv_status dwconv__cuda_fft_use_stream(dwconv_cuda_state *s, cudaStream_t stream);
 
 /* copy.c: copies `height` rows of `width` bytes between any two memories (cudaMemcpyDefault),
  * as one 2-D copy when the pitches allow it, else row by row. Queued on stream. */
@@ -84,11 +109,28 @@ dwconv_status dwconv__cuda_copy_rows(const dwconv_cuda_state *s, void *dst, size
                                      const void *src, size_t spitch, size_t width, size_t height,
                                      cudaStream_t stream, const char *what);
 
-/* set_kernel.c / execute.c: the backend table's entries. */
-/* cuda_backend.c: makes the pinned staging buffers once (on the first execute that copies
- * pageable host data), or settles for pageable copies when the driver refuses them.
- * DEVICE on another CUDA failure (nothing kept; the next execute tries again). */
+/* staging.c: makes the pinned staging ring once (on the first execute that streams pageable
+ * host data in several chunks), or settles for pageable copies when the driver refuses
+ * pinned memory. DEVICE on another CUDA failure (nothing kept; the next execute tries again). */
 dwconv_status dwconv__cuda_staging(dwconv_cuda_state *s);
+/* staging.c: frees the ring's buffers (the caller has synchronised); first failure returned. */
+dwconv_status dwconv__cuda_free_staging(dwconv_cuda_state *s);
+/* staging.c: queues a rows x width-byte copy between host memory (pitch hpitch) and device
+ * memory (pitch dpitch) on stream through the ring: upload = host to device (packed now),
+ * else device to host (unpacked when the buffer is reused or at the drain, so C is complete
+ * only after dwconv__cuda_staging_drain). The ring must have been made (s->pinned). */
+dwconv_status dwconv__cuda_staged_copy(dwconv_cuda_state *s, int upload, void *host, size_t hpitch,
+                                       void *dev, size_t dpitch, size_t width, size_t rows,
+                                       cudaStream_t stream);
+/* staging.c: waits for every buffer's copy and finishes pending downloads into C (none when
+ * `failed`: then only the waiting is done). Returns the first failure. */
+dwconv_status dwconv__cuda_staging_drain(dwconv_cuda_state *s, int failed);
+/* staging.c: copies a rows x width-byte rectangle between two host memories with up to
+ * `threads` CPU threads (one for small rectangles). */
+void dwconv__cuda_copy_host_rect(void *dst, size_t dpitch, const void *src, size_t spitch,
+                                 size_t width, size_t rows, int threads);
+
+/* set_kernel.c / execute.c: the backend table's entries. */
 
 dwconv_status dwconv__cuda_set_kernel(void *state, const void *B, ptrdiff_t ldb);
 dwconv_status dwconv__cuda_execute(void *state, const void *A, ptrdiff_t lda, void *C,

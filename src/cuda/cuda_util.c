@@ -3,11 +3,13 @@
 
 #include <stdatomic.h>
 
+void dwconv__cuda_clear_own(cudaError_t err) {
+  if (err != cudaSuccess && cudaPeekAtLastError() == err) (void)cudaGetLastError();
+}
+
 dwconv_status dwconv__cuda_fail(cudaError_t err, const char *what) {
-  /* Read the strings before clearing: the clear does not change them, but keep the order
-   * obvious. cudaGetLastError's own return value is the error being handled here. */
   const char *name = cudaGetErrorName(err), *text = cudaGetErrorString(err);
-  (void)cudaGetLastError();
+  dwconv__cuda_clear_own(err);
   dwconv_status st = err == cudaErrorMemoryAllocation ? DWCONV_ERROR_OUT_OF_MEMORY
                                                       : DWCONV_ERROR_DEVICE;
   return dwconv__error(st, "%s: %s: %s", what, name ? name : "cudaError", text ? text : "");
@@ -34,11 +36,29 @@ const char *dwconv__cufft_string(cufftResult res) {
 }
 
 dwconv_status dwconv__cufft_fail(cufftResult res, const char *what) {
-  /* cuFFT may leave a CUDA error behind (e.g. a failed internal allocation); it has been
-   * reported through res, so clear it for the same reason as in dwconv__cuda_fail. */
-  (void)cudaGetLastError();
   dwconv_status st = res == CUFFT_ALLOC_FAILED ? DWCONV_ERROR_OUT_OF_MEMORY : DWCONV_ERROR_DEVICE;
   return dwconv__error(st, "%s: cuFFT error %d (%s)", what, (int)res, dwconv__cufft_string(res));
+}
+
+dwconv_status dwconv__cufft_plan_fail(cufftResult res, const char *what) {
+  switch (res) {
+    case CUFFT_INVALID_SIZE:
+    case CUFFT_INTERNAL_ERROR:
+    case CUFFT_INVALID_VALUE:
+    case CUFFT_NOT_SUPPORTED:
+    case CUFFT_NOT_IMPLEMENTED:
+      return dwconv__error(DWCONV_ERROR_NOT_SUPPORTED, "%s: cuFFT refuses this transform: error %d (%s)",
+                           what, (int)res, dwconv__cufft_string(res));
+    default:
+      return dwconv__cufft_fail(res, what);
+  }
+}
+
+cudaError_t dwconv__cuda_launched(cudaError_t before) {
+  cudaError_t after = cudaPeekAtLastError();
+  if (after == before) return cudaSuccess;
+  (void)cudaGetLastError();
+  return after;
 }
 
 /* Fault injection is global like the host one (tests drive it single-threaded); atomics keep
@@ -89,7 +109,7 @@ cudaError_t dwconv__cuda_pointer_type(const void *p, enum cudaMemoryType *type, 
   struct cudaPointerAttributes attr;
   cudaError_t e = cudaPointerGetAttributes(&attr, p);
   if (e == cudaErrorInvalidValue) {
-    (void)cudaGetLastError();
+    dwconv__cuda_clear_own(e);
     *type = cudaMemoryTypeUnregistered;
     *device = -1;
     return cudaSuccess;
@@ -100,9 +120,52 @@ cudaError_t dwconv__cuda_pointer_type(const void *p, enum cudaMemoryType *type, 
   return cudaSuccess;
 }
 
+/* The driver's cuCtxGetCurrent / cuCtxSetCurrent, found through the runtime (no link to
+ * libcuda: a build without a driver must still link and run). NULL when the driver does not
+ * provide them; leave then falls back to cudaSetDevice. CUresult and CUcontext are spelled as
+ * int and void * here to keep cuda.h out of the host code. */
+typedef int (*ctx_get_fn)(void **ctx);
+typedef int (*ctx_set_fn)(void *ctx);
+static _Atomic(ctx_get_fn) ctx_get;
+static _Atomic(ctx_set_fn) ctx_set;
+static atomic_int ctx_looked_up;
+
+static void *driver_symbol(const char *name) {
+  void *fn = NULL;
+  enum cudaDriverEntryPointQueryResult q = cudaDriverEntryPointSymbolNotFound;
+#if CUDART_VERSION >= 12050
+  cudaError_t e = cudaGetDriverEntryPointByVersion(name, &fn, 4000, cudaEnableDefault, &q);
+#else
+  cudaError_t e = cudaGetDriverEntryPoint(name, &fn, cudaEnableDefault, &q);
+#endif
+  if (e != cudaSuccess) {
+    dwconv__cuda_clear_own(e);
+    return NULL;
+  }
+  return q == cudaDriverEntryPointSuccess ? fn : NULL;
+}
+
+static void look_up_ctx_functions(void) {
+  if (atomic_load(&ctx_looked_up)) return;
+  ctx_get_fn g = (ctx_get_fn)driver_symbol("cuCtxGetCurrent");
+  ctx_set_fn s = (ctx_set_fn)driver_symbol("cuCtxSetCurrent");
+  if (g != NULL && s != NULL) {
+    atomic_store(&ctx_get, g);
+    atomic_store(&ctx_set, s);
+  }
+  atomic_store(&ctx_looked_up, 1);
+}
+
 dwconv_status dwconv__cuda_enter(int device, int *prev) {
+  look_up_ctx_functions();
+  ctx_get_fn get = atomic_load(&ctx_get);
+  void *ctx = NULL;
+  /* Any failure of cuCtxGetCurrent (the driver not initialised yet) also means that this
+   * thread has no current context. */
+  const int none = get != NULL && (get(&ctx) != 0 || ctx == NULL);
   cudaError_t e = cudaGetDevice(prev);
   if (e != cudaSuccess) return dwconv__cuda_fail(e, "cudaGetDevice");
+  if (none) *prev = DWCONV_CUDA_NO_CONTEXT;
   if (*prev != device) {
     e = cudaSetDevice(device);
     if (e != cudaSuccess) return dwconv__cuda_fail(e, "cudaSetDevice (the plan's device)");
@@ -112,6 +175,12 @@ dwconv_status dwconv__cuda_enter(int device, int *prev) {
 
 dwconv_status dwconv__cuda_leave(int prev, int device, dwconv_status st) {
   if (prev == device) return st;
+  if (prev == DWCONV_CUDA_NO_CONTEXT) {
+    ctx_set_fn set = atomic_load(&ctx_set);
+    if (set != NULL && set(NULL) != 0 && st == DWCONV_SUCCESS)
+      return dwconv__error(DWCONV_ERROR_DEVICE, "cuCtxSetCurrent(NULL) (restoring the caller's state) failed");
+    return st;
+  }
   cudaError_t e = cudaSetDevice(prev);
   if (e != cudaSuccess && st == DWCONV_SUCCESS)
     return dwconv__cuda_fail(e, "cudaSetDevice (restoring the caller's device)");

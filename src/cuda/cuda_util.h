@@ -7,16 +7,32 @@
 #include <cuda_runtime_api.h>
 #include <cufft.h>
 
+#include "cuda_kernels.h"
 #include "internal.h"
 
 /* Records "what: cudaErrorName: description" for dwconv_last_error() and returns
  * DWCONV_ERROR_OUT_OF_MEMORY for an allocation failure, DWCONV_ERROR_DEVICE otherwise. Also
- * clears the runtime's last-error slot, so a handled, non-sticky failure is not reported
- * again by a later cudaGetLastError() after a kernel launch. */
+ * takes err out of the runtime's last-error slot when it is the slot's content (the failed
+ * call put it there), so the caller does not see an error dwconv handled; an error the caller
+ * left there is never cleared (see dwconv__cuda_clear_own). */
 dwconv_status dwconv__cuda_fail(cudaError_t err, const char *what);
 
-/* The same for cuFFT: CUFFT_ALLOC_FAILED is OUT_OF_MEMORY, everything else DEVICE. */
+/* Clears the runtime's last-error slot only when it holds err, the failure of a call dwconv
+ * just made and handled: a failing runtime call overwrites the slot, so an equal value there
+ * is ours. A different pending value (the caller's own unchecked failure) is left alone. */
+void dwconv__cuda_clear_own(cudaError_t err);
+
+/* The same as dwconv__cuda_fail for cuFFT: CUFFT_ALLOC_FAILED is OUT_OF_MEMORY, everything
+ * else DEVICE. cuFFT reports through its return value only, so the CUDA last-error slot is
+ * not touched (clearing it could swallow the caller's pending error). */
 dwconv_status dwconv__cufft_fail(cufftResult res, const char *what);
+
+/* For plan creation (cufftMakePlanMany64): CUFFT_ALLOC_FAILED is OUT_OF_MEMORY; a refusal of
+ * the transform itself (CUFFT_INVALID_SIZE, CUFFT_INTERNAL_ERROR on huge lengths,
+ * CUFFT_INVALID_VALUE, CUFFT_NOT_SUPPORTED, CUFFT_NOT_IMPLEMENTED) is NOT_SUPPORTED, which lets
+ * an ALGO_AUTO plan take the direct path instead; anything else DEVICE. */
+dwconv_status dwconv__cufft_plan_fail(cufftResult res, const char *what);
+
 
 /* Name of a cufftResult ("CUFFT_ALLOC_FAILED"), or "CUFFT_UNKNOWN_ERROR". */
 const char *dwconv__cufft_string(cufftResult res);
@@ -74,10 +90,18 @@ cudaError_t dwconv__cuda_pointer_type(const void *p, enum cudaMemoryType *type, 
 
 /* ---- running on the plan's device ---- */
 
-/* Makes `device` current, storing the caller's current device in *prev for
- * dwconv__cuda_leave. Returns DEVICE (with detail) when either runtime call fails. */
+/* *prev from dwconv__cuda_enter when the calling thread had no current CUDA context. */
+#define DWCONV_CUDA_NO_CONTEXT (-1)
+
+/* Makes `device` current, storing in *prev what dwconv__cuda_leave needs to restore the
+ * caller's state: the caller's current device, or DWCONV_CUDA_NO_CONTEXT when the thread had
+ * no current context (cudaGetDevice then reports device 0 although nothing is initialised on
+ * it). Returns DEVICE (with detail) when a runtime call fails. */
 dwconv_status dwconv__cuda_enter(int device, int *prev);
-/* Restores the caller's device; returns `st` unless that succeeded and the restore failed. */
+/* Restores the caller's state from dwconv__cuda_enter: its device, or no current context
+ * (through the driver's cuCtxSetCurrent(NULL)), so a thread that never used a device does not
+ * get a context made on it: since CUDA 12 cudaSetDevice initialises the device's primary
+ * context. Returns `st` unless that succeeded and the restore failed. */
 dwconv_status dwconv__cuda_leave(int prev, int device, dwconv_status st);
 
 #endif /* DWCONV_CUDA_UTIL_H */

@@ -4,9 +4,10 @@
  * in place; anything else is host memory, streamed through the device chunk by chunk
  * (rows x output segments from dwconv__chunking_init). Host chunks run through a two-slot
  * pipeline on two streams: while chunk i computes on one stream, chunk i+1's input copy and
- * chunk i-1's output copy run on the other, and the CPU packs/unpacks the pinned staging
- * buffers of the slot it has just waited for. Computes are chained by events because they
- * share the FFT buffer and cuFFT workspace (the GPU is busy with one compute at a time anyway).
+ * chunk i-1's output copy run on the other, and the CPU threads pack/unpack pageable data
+ * through the pinned staging ring (staging.c) meanwhile. Computes are chained by events
+ * because they share the FFT buffer and cuFFT workspace (the GPU is busy with one compute at
+ * a time anyway).
  *
  * Every chunk's result depends only on its input samples, never on the chunk size: the direct
  * kernel sums each output in tap order whatever the tile, and the FFT gather makes each
@@ -45,6 +46,7 @@ typedef struct job {
   size_t ldc;
   int a_dev, c_dev;
   int a_pinned, c_pinned; /* host arrays already page-locked: copied directly, no staging */
+  int a_staged, c_staged; /* pageable host arrays going through the pinned staging ring */
   cudaStream_t streams[DWCONV_CUDA_SLOTS]; /* equal when running on the caller's stream */
 } job;
 
@@ -81,12 +83,10 @@ static dwconv_status stage_in(dwconv_cuda_state *s, const job *j, const dwconv_c
   w->in.a_lo = lo;
   w->in.a_hi = hi;
   if (width == 0) return DWCONV_SUCCESS;
-  if (!s->pinned || j->a_pinned)
-    return dwconv__cuda_copy_rows(s, s->dev_in[slot], dpitch, src, j->lda * es, width, height,
-                                  j->streams[slot], "copying A to the device (unstaged)");
-  char *stage = (char *)s->host_in[slot];
-  for (size_t r = 0; r < height; r++) memcpy(stage + r * dpitch, src + r * j->lda * es, width);
-  return dwconv__cuda_copy_rows(s, s->dev_in[slot], dpitch, stage, dpitch, width, height,
+  if (j->a_staged)
+    return dwconv__cuda_staged_copy(s, 1, (void *)src, j->lda * es, s->dev_in[slot], dpitch, width,
+                                    height, j->streams[slot]);
+  return dwconv__cuda_copy_rows(s, s->dev_in[slot], dpitch, src, j->lda * es, width, height,
                                 j->streams[slot], "copying A to the device");
 }
 
@@ -102,78 +102,64 @@ static void place_out(dwconv_cuda_state *s, const job *j, const dwconv_chunk *ch
   }
 }
 
-/* Queues the copy of chunk ch's output back to a host C (to pinned staging, or straight into
- * C when C is page-locked already or the plan's pinned memory was refused). */
+/* Queues the copy of chunk ch's output back to a host C: through the staging ring, or
+ * straight into C (page-locked already, pinned memory refused, or a one-chunk problem). */
 static dwconv_status stage_out(dwconv_cuda_state *s, const job *j, const dwconv_chunk *ch,
                                int slot) {
-  if (j->c_dev) return DWCONV_SUCCESS;
   const size_t es = s->es, spitch = s->shape.chunks.outs_per_chunk * es;
-  if (!s->pinned || j->c_pinned)
-    return dwconv__cuda_copy_rows(s, j->c + (ch->row_begin * j->ldc + ch->out_begin) * es,
-                                  j->ldc * es, s->dev_out[slot], spitch, ch->out_count * es,
-                                  ch->row_count, j->streams[slot], "copying C to the host (unstaged)");
-  return dwconv__cuda_copy_rows(s, s->host_out[slot], spitch, s->dev_out[slot], spitch,
-                                ch->out_count * es, ch->row_count, j->streams[slot],
-                                "copying C to the host");
+  char *dst = j->c + (ch->row_begin * j->ldc + ch->out_begin) * es;
+  if (j->c_staged)
+    return dwconv__cuda_staged_copy(s, 0, dst, j->ldc * es, s->dev_out[slot], spitch,
+                                    ch->out_count * es, ch->row_count, j->streams[slot]);
+  return dwconv__cuda_copy_rows(s, dst, j->ldc * es, s->dev_out[slot], spitch, ch->out_count * es,
+                                ch->row_count, j->streams[slot], "copying C to the host");
 }
 
-/* Waits for the slot's chunk and moves its output from pinned staging into C. */
-static dwconv_status finish(dwconv_cuda_state *s, const job *j, const dwconv_chunk *ch, int slot) {
-  cudaError_t e = cudaStreamSynchronize(j->streams[slot]);
-  if (e != cudaSuccess) return dwconv__cuda_fail(e, "running a chunk on the device");
-  if (j->c_dev || !s->pinned || j->c_pinned) return DWCONV_SUCCESS;
-  const size_t es = s->es, spitch = s->shape.chunks.outs_per_chunk * es;
-  const char *stage = (const char *)s->host_out[slot];
-  for (size_t r = 0; r < ch->row_count; r++)
-    memcpy(j->c + ((ch->row_begin + r) * j->ldc + ch->out_begin) * es, stage + r * spitch,
-           ch->out_count * es);
-  return DWCONV_SUCCESS;
-}
-
-/* The chunk loop (see the file comment). With both arrays on the device nothing waits for
- * the host between chunks, so on the caller's stream the whole call is asynchronous. */
+/* The chunk loop (see the file comment). Chunk idx runs on slot idx % dev_slots: its input is
+ * queued (for a staged A the CPU packs it meanwhile), then its compute, ordered after the
+ * previous chunk's compute (they share the FFT buffer). A staged C's download of chunk idx
+ * is queued after chunk idx+1's compute, so the CPU unpacks it while the GPU computes. With
+ * both arrays on the device nothing waits for the host, so on the caller's stream the whole
+ * call is asynchronous. */
 static dwconv_status run_chunks(dwconv_cuda_state *s, const job *j) {
   const dwconv_chunking *cc = &s->shape.chunks;
   const size_t count = dwconv__chunk_count(cc);
-  const int host_side = !(j->a_dev && j->c_dev);
-  dwconv_chunk pending[DWCONV_CUDA_SLOTS];
-  int busy[DWCONV_CUDA_SLOTS] = {0};
+  dwconv_chunk held; /* a staged C's chunk whose download is not queued yet */
+  int holding = 0, held_slot = 0;
   dwconv_status st = DWCONV_SUCCESS;
   for (size_t idx = 0; idx < count && st == DWCONV_SUCCESS; idx++) {
-    const int slot = (int)(idx % DWCONV_CUDA_SLOTS), other = 1 - slot;
+    const int slot = (int)(idx % (size_t)s->dev_slots);
+    const int before = (int)((idx + (size_t)s->dev_slots - 1) % (size_t)s->dev_slots);
     cudaStream_t stream = j->streams[slot];
-    if (busy[slot] && host_side) {
-      st = finish(s, j, &pending[slot], slot);
-      busy[slot] = 0;
-      if (st != DWCONV_SUCCESS) break;
-    }
     dwconv_chunk ch;
     dwconv__chunk_get(cc, &s->prob.geom, idx, &ch);
     dwconv_cuda_work w;
     st = stage_in(s, j, &ch, slot, &w);
     if (st != DWCONV_SUCCESS) break;
     place_out(s, j, &ch, slot, &w);
-    if (idx > 0 && j->streams[other] != stream) {
-      cudaError_t e = cudaStreamWaitEvent(stream, s->computed[other], 0);
+    if (idx > 0 && j->streams[before] != stream) {
+      cudaError_t e = cudaStreamWaitEvent(stream, s->computed[before], 0);
       if (e != cudaSuccess) { st = dwconv__cuda_fail(e, "cudaStreamWaitEvent"); break; }
     }
     st = dwconv__cuda_compute(s, &w, stream);
     if (st != DWCONV_SUCCESS) break;
     cudaError_t e = cudaEventRecord(s->computed[slot], stream);
     if (e != cudaSuccess) { st = dwconv__cuda_fail(e, "cudaEventRecord"); break; }
-    st = stage_out(s, j, &ch, slot);
-    pending[slot] = ch;
-    busy[slot] = 1;
-  }
-  for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
-    /* Also after a failure: no queued copy may touch staging or C after we return. */
-    if (!busy[k] || !host_side) continue;
-    if (st == DWCONV_SUCCESS) {
-      st = finish(s, j, &pending[k], k);
-    } else {
-      cudaError_t e = cudaStreamSynchronize(j->streams[k]);
-      (void)e; /* the failure being returned is the one to report; this one follows from it */
+    if (j->c_dev) continue;
+    if (!j->c_staged) {
+      st = stage_out(s, j, &ch, slot);
+      continue;
     }
+    if (holding) st = stage_out(s, j, &held, held_slot);
+    held = ch;
+    held_slot = slot;
+    holding = 1;
+  }
+  if (st == DWCONV_SUCCESS && holding) st = stage_out(s, j, &held, held_slot);
+  if (j->a_staged || j->c_staged) {
+    /* Also after a failure: no queued copy may touch staging or C after we return. */
+    dwconv_status dst = dwconv__cuda_staging_drain(s, st != DWCONV_SUCCESS);
+    if (st == DWCONV_SUCCESS) st = dst;
   }
   return st;
 }
@@ -223,14 +209,26 @@ dwconv_status dwconv__cuda_execute(void *state, const void *A, ptrdiff_t lda, vo
     cudaError_t e = cudaStreamSynchronize(s->user_stream);
     if (e != cudaSuccess) st = dwconv__cuda_fail(e, "cudaStreamSynchronize (the plan's user stream)");
   }
-  /* Pageable host data goes through pinned staging, made the first time it is needed. */
-  if (st == DWCONV_SUCCESS && ((!j.a_dev && !j.a_pinned) || (!j.c_dev && !j.c_pinned)))
+  /* Pageable host data of a problem of several chunks goes through the pinned staging ring,
+   * made the first time it is needed. One chunk has nothing to overlap: its copies go
+   * straight from/to the caller's memory (the driver stages pageable copies itself), so a
+   * one-shot call pins nothing. */
+  const int a_pageable = !j.a_dev && !j.a_pinned, c_pageable = !j.c_dev && !j.c_pinned;
+  if (st == DWCONV_SUCCESS && s->shape.count > 1 && (a_pageable || c_pageable))
     st = dwconv__cuda_staging(s);
+  j.a_staged = a_pageable && s->shape.count > 1 && s->pinned;
+  j.c_staged = c_pageable && s->shape.count > 1 && s->pinned;
   if (st == DWCONV_SUCCESS) {
     if (j.a_dev && j.c_dev && s->prob.desc.algo == DWCONV_ALGO_DIRECT)
       st = run_direct_in_place(s, &j);
     else
       st = run_chunks(s, &j);
+  }
+  if (async && s->prob.desc.algo == DWCONV_ALGO_FFT) {
+    /* cuFFT keeps the last stream it was given; the caller may destroy theirs once it has
+     * called set_stream(NULL) or destroyed the plan, so never leave it with cuFFT. */
+    dwconv_status rst = dwconv__cuda_fft_use_stream(s, s->streams[0]);
+    if (st == DWCONV_SUCCESS) st = rst;
   }
   if (!async) {
     /* Device-only work on the plan's streams is still in flight; host work was finished. */

@@ -1,10 +1,10 @@
 /* The element-wise kernels of the overlap-save FFT path: gather (build zero-padded segments),
  * multiply (apply the kernel spectrum) and scatter (keep the linear part of each block). The
- * transforms themselves are cuFFT calls made from fft_run.c.
+ * transforms themselves are cuFFT calls made from compute.c.
  *
- * Each kernel walks the transform slots of the rectangle with a grid-stride loop over
- * blockIdx.x (64-bit slot numbers, so no grid limit applies) and the samples of one slot with
- * the threads of the block, so the row/block arithmetic is done once per slot. */
+ * Each kernel walks (slot, part) tiles of the rectangle with a grid-stride loop over
+ * blockIdx.x (64-bit numbers, so no grid limit applies); a block handles kEPT x blockDim.x
+ * elements of one slot, so the row/block arithmetic is done once per tile. */
 #include <cuda_runtime.h>
 
 #include <climits>
@@ -31,64 +31,123 @@ __device__ __forceinline__ size_t block_count(const dwconv_cuda_work &w, const d
   return w.outs - done < os.step ? w.outs - done : os.step;
 }
 
+/* Each slot's extent (len samples for gather, len/2+1 bins for multiply, step outputs for
+ * scatter) is cut into parts of blockDim.x * kEPT elements, one thread block per (slot, part)
+ * and kEPT elements per thread at a stride of blockDim.x: loads stay coalesced, each thread has
+ * kEPT independent loads in flight, and a few slots still fill the GPU (one block per slot,
+ * one element per thread, left most SMs idle and every thread waiting on one load). */
+constexpr unsigned kEPT = 4;
+
+/* Part p of a slot covers elements [p * span, (p + 1) * span) with span = blockDim.x * kEPT. */
+struct Part {
+  unsigned long long slot;
+  size_t first;
+};
+__device__ __forceinline__ Part part_of(unsigned long long tile, unsigned long long parts) {
+  Part p;
+  p.slot = tile / parts;
+  p.first = (size_t)(tile % parts) * blockDim.x * kEPT;
+  return p;
+}
+
 template <typename T>
-__global__ void gather_kernel(const dwconv_cuda_work w, const dwconv_cuda_os os, T *x) {
-  const unsigned long long slots = (unsigned long long)w.rows * os.nb;
-  for (unsigned long long slot = blockIdx.x; slot < slots; slot += gridDim.x) {
-    const size_t r = (size_t)(slot / os.nb), b = (size_t)(slot % os.nb);
+__global__ void gather_kernel(const dwconv_cuda_work w, const dwconv_cuda_os os, T *x,
+                              unsigned long long parts) {
+  const unsigned long long tiles = (unsigned long long)w.rows * os.nb * parts;
+  for (unsigned long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+    const Part pt = part_of(tile, parts);
+    const size_t r = (size_t)(pt.slot / os.nb), b = (size_t)(pt.slot % os.nb);
     const size_t need = block_count(w, os, b) + w.p - 1;
     const T *a = static_cast<const T *>(w.in.a) + r * w.in.lda;
     const long long first = w.s0 + (long long)(b * os.step);
-    T *dst = x + slot * os.slot_ld;
-    for (size_t l = threadIdx.x; l < os.len; l += blockDim.x) {
+    T *dst = x + pt.slot * os.slot_ld;
+    T v[kEPT];
+#pragma unroll
+    for (unsigned e = 0; e < kEPT; e++) {
+      const size_t l = pt.first + threadIdx.x + e * blockDim.x;
       const long long k = first + (long long)l;
-      dst[l] = (l < need && k >= w.in.a_lo && k < w.in.a_hi) ? a[k - w.in.a_lo] : T(0);
+      v[e] = (l < os.len && l < need && k >= w.in.a_lo && k < w.in.a_hi) ? a[k - w.in.a_lo] : T(0);
+    }
+#pragma unroll
+    for (unsigned e = 0; e < kEPT; e++) {
+      const size_t l = pt.first + threadIdx.x + e * blockDim.x;
+      if (l < os.len) dst[l] = v[e];
     }
   }
 }
 
 template <typename T>
-__global__ void multiply_kernel(const dwconv_cuda_work w, const dwconv_cuda_os os, T *x) {
+__global__ void multiply_kernel(const dwconv_cuda_work w, const dwconv_cuda_os os, T *x,
+                                unsigned long long parts) {
   using C = typename Complex<T>::type;
-  const unsigned long long slots = (unsigned long long)w.rows * os.nb;
+  const unsigned long long tiles = (unsigned long long)w.rows * os.nb * parts;
   const size_t bins = os.len / 2 + 1;
-  for (unsigned long long slot = blockIdx.x; slot < slots; slot += gridDim.x) {
-    const size_t r = (size_t)(slot / os.nb);
+  for (unsigned long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+    const Part pt = part_of(tile, parts);
+    const size_t r = (size_t)(pt.slot / os.nb);
     const C *h = static_cast<const C *>(w.kern) + r * w.ldk;
-    C *y = reinterpret_cast<C *>(x + slot * os.slot_ld);
-    for (size_t f = threadIdx.x; f < bins; f += blockDim.x) {
-      const C u = y[f], v = h[f];
-      C o;
-      o.x = u.x * v.x - u.y * v.y;
-      o.y = u.x * v.y + u.y * v.x;
-      y[f] = o;
+    C *y = reinterpret_cast<C *>(x + pt.slot * os.slot_ld);
+    C u[kEPT], v[kEPT];
+#pragma unroll
+    for (unsigned e = 0; e < kEPT; e++) {
+      const size_t f = pt.first + threadIdx.x + e * blockDim.x;
+      if (f < bins) {
+        u[e] = y[f];
+        v[e] = h[f];
+      }
+    }
+#pragma unroll
+    for (unsigned e = 0; e < kEPT; e++) {
+      const size_t f = pt.first + threadIdx.x + e * blockDim.x;
+      if (f < bins) {
+        C o;
+        o.x = u[e].x * v[e].x - u[e].y * v[e].y;
+        o.y = u[e].x * v[e].y + u[e].y * v[e].x;
+        y[f] = o;
+      }
     }
   }
 }
 
 template <typename T>
-__global__ void scatter_kernel(const dwconv_cuda_work w, const dwconv_cuda_os os, const T *x) {
-  const unsigned long long slots = (unsigned long long)w.rows * os.nb;
-  for (unsigned long long slot = blockIdx.x; slot < slots; slot += gridDim.x) {
-    const size_t r = (size_t)(slot / os.nb), b = (size_t)(slot % os.nb);
+__global__ void scatter_kernel(const dwconv_cuda_work w, const dwconv_cuda_os os, const T *x,
+                               unsigned long long parts) {
+  const unsigned long long tiles = (unsigned long long)w.rows * os.nb * parts;
+  for (unsigned long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+    const Part pt = part_of(tile, parts);
+    const size_t r = (size_t)(pt.slot / os.nb), b = (size_t)(pt.slot % os.nb);
     const size_t count = block_count(w, os, b);
-    const T *src = x + slot * os.slot_ld + (w.p - 1);
+    const T *src = x + pt.slot * os.slot_ld + (w.p - 1);
     T *c = static_cast<T *>(w.c) + r * w.ldc + b * os.step;
-    for (size_t j = threadIdx.x; j < count; j += blockDim.x) c[j] = src[j];
+    T v[kEPT];
+#pragma unroll
+    for (unsigned e = 0; e < kEPT; e++) {
+      const size_t j = pt.first + threadIdx.x + e * blockDim.x;
+      if (j < count) v[e] = src[j];
+    }
+#pragma unroll
+    for (unsigned e = 0; e < kEPT; e++) {
+      const size_t j = pt.first + threadIdx.x + e * blockDim.x;
+      if (j < count) c[j] = v[e];
+    }
   }
 }
 
-/* One block per slot (up to INT_MAX blocks), threads = the per-slot extent rounded up to a
- * warp, at most 256. */
+/* threads = the per-slot extent rounded up to a warp, at most 256; parts = the blocks that
+ * cover one slot's extent at kEPT elements per thread; grid = slots x parts (at most
+ * INT_MAX, the kernels' grid-stride loops cover the rest). */
 struct Config {
   unsigned grid, threads;
+  unsigned long long parts;
 };
 Config config(const dwconv_cuda_work *w, const dwconv_cuda_os *os, size_t extent) {
-  const unsigned long long slots = (unsigned long long)w->rows * os->nb;
   Config c;
-  c.grid = slots < (unsigned long long)INT_MAX ? (unsigned)slots : (unsigned)INT_MAX;
   const size_t t = (extent + 31) / 32 * 32;
   c.threads = t < 256 ? (unsigned)t : 256u;
+  const size_t span = (size_t)c.threads * kEPT;
+  c.parts = (extent + span - 1) / span;
+  const unsigned long long tiles = (unsigned long long)w->rows * os->nb * c.parts;
+  c.grid = tiles < (unsigned long long)INT_MAX ? (unsigned)tiles : (unsigned)INT_MAX;
   return c;
 }
 
@@ -103,11 +162,12 @@ extern "C" cudaError_t dwconv__cuda_launch_os_gather(const dwconv_cuda_work *w,
                                                      cudaStream_t stream) {
   if (empty(w, os)) return cudaSuccess;
   const Config c = config(w, os, os->len);
+  const cudaError_t before = cudaPeekAtLastError();
   if (f64)
-    gather_kernel<double><<<c.grid, c.threads, 0, stream>>>(*w, *os, static_cast<double *>(x));
+    gather_kernel<double><<<c.grid, c.threads, 0, stream>>>(*w, *os, static_cast<double *>(x), c.parts);
   else
-    gather_kernel<float><<<c.grid, c.threads, 0, stream>>>(*w, *os, static_cast<float *>(x));
-  return cudaGetLastError();
+    gather_kernel<float><<<c.grid, c.threads, 0, stream>>>(*w, *os, static_cast<float *>(x), c.parts);
+  return dwconv__cuda_launched(before);
 }
 
 extern "C" cudaError_t dwconv__cuda_launch_os_multiply(const dwconv_cuda_work *w,
@@ -115,11 +175,12 @@ extern "C" cudaError_t dwconv__cuda_launch_os_multiply(const dwconv_cuda_work *w
                                                        cudaStream_t stream) {
   if (empty(w, os)) return cudaSuccess;
   const Config c = config(w, os, os->len / 2 + 1);
+  const cudaError_t before = cudaPeekAtLastError();
   if (f64)
-    multiply_kernel<double><<<c.grid, c.threads, 0, stream>>>(*w, *os, static_cast<double *>(x));
+    multiply_kernel<double><<<c.grid, c.threads, 0, stream>>>(*w, *os, static_cast<double *>(x), c.parts);
   else
-    multiply_kernel<float><<<c.grid, c.threads, 0, stream>>>(*w, *os, static_cast<float *>(x));
-  return cudaGetLastError();
+    multiply_kernel<float><<<c.grid, c.threads, 0, stream>>>(*w, *os, static_cast<float *>(x), c.parts);
+  return dwconv__cuda_launched(before);
 }
 
 extern "C" cudaError_t dwconv__cuda_launch_os_scatter(const dwconv_cuda_work *w,
@@ -127,11 +188,12 @@ extern "C" cudaError_t dwconv__cuda_launch_os_scatter(const dwconv_cuda_work *w,
                                                       int f64, cudaStream_t stream) {
   if (empty(w, os)) return cudaSuccess;
   const Config c = config(w, os, os->step);
+  const cudaError_t before = cudaPeekAtLastError();
   if (f64)
     scatter_kernel<double><<<c.grid, c.threads, 0, stream>>>(*w, *os,
-                                                             static_cast<const double *>(x));
+                                                             static_cast<const double *>(x), c.parts);
   else
     scatter_kernel<float><<<c.grid, c.threads, 0, stream>>>(*w, *os,
-                                                            static_cast<const float *>(x));
-  return cudaGetLastError();
+                                                            static_cast<const float *>(x), c.parts);
+  return dwconv__cuda_launched(before);
 }

@@ -18,11 +18,13 @@ static dwconv_status make_plan(cufftHandle *h, int *have, cufftType type, long l
   if (dwconv__cuda_fault_due(DWCONV_FAULT_CUFFT_PLAN)) return dwconv__cufft_fail(CUFFT_ALLOC_FAILED, what);
   long long n[1] = {len}, inembed[1] = {in_ld}, onembed[1] = {out_ld};
   r = cufftMakePlanMany64(*h, 1, n, inembed, 1, in_ld, onembed, 1, out_ld, type, batch, work);
-  if (r != CUFFT_SUCCESS) return dwconv__cufft_fail(r, what);
+  if (r != CUFFT_SUCCESS) return dwconv__cufft_plan_fail(r, what);
   return DWCONV_SUCCESS;
 }
 
-/* Makes both plans and records the workspace the larger needs. */
+/* Makes both plans and records the workspace the larger needs. A transform cuFFT refuses
+ * (length or batch beyond its limits) is NOT_SUPPORTED (dwconv__cufft_plan_fail), so
+ * ALGO_AUTO takes the direct path instead. */
 dwconv_status dwconv__cuda_fft_plan(dwconv_cuda_state *s) {
   const long long len = (long long)s->prob.geom.block_len;
   const long long bins = len / 2 + 1, real_ld = (long long)s->slot_ld;
@@ -41,11 +43,15 @@ dwconv_status dwconv__cuda_fft_plan(dwconv_cuda_state *s) {
 }
 
 /* Allocates the shared workspace (the plans never run concurrently: every use is ordered on
- * one stream or by the compute events) and hands it to both plans. */
-dwconv_status dwconv__cuda_fft_set_workspace(dwconv_cuda_state *s) {
+ * one stream or by the compute events) and hands it to both plans. The workspace is zeroed
+ * once, on `stream` (the caller synchronises): cuFFT may read parts of it it has not written
+ * (padding), which compute-sanitizer initcheck reports inside cuFFT's frames otherwise. */
+dwconv_status dwconv__cuda_fft_set_workspace(dwconv_cuda_state *s, cudaStream_t stream) {
   cudaError_t e = dwconv__cuda_malloc(&s->fft_work, s->fft_work_bytes);
   if (e != cudaSuccess) return dwconv__cuda_fail(e, "cudaMalloc (cuFFT workspace)");
   s->device_bytes += s->fft_work_bytes;
+  e = cudaMemsetAsync(s->fft_work, 0, s->fft_work_bytes, stream);
+  if (e != cudaSuccess) return dwconv__cuda_fail(e, "cudaMemsetAsync (cuFFT workspace)");
   cufftResult r = cufftSetWorkArea(s->r2c, s->fft_work);
   if (r == CUFFT_SUCCESS) r = cufftSetWorkArea(s->c2r, s->fft_work);
   if (r != CUFFT_SUCCESS) return dwconv__cufft_fail(r, "cufftSetWorkArea");

@@ -33,11 +33,12 @@ extern "C" cudaError_t dwconv__cuda_launch_prepare_rows(void *x, size_t ld, size
   const unsigned grid = rows < (size_t)INT_MAX ? (unsigned)rows : (unsigned)INT_MAX;
   const size_t pairs = (p + 1) / 2;
   const unsigned threads = pairs >= 256 ? 256u : (unsigned)((pairs + 31) / 32 * 32);
+  const cudaError_t before = cudaPeekAtLastError();
   if (f64)
     prepare_rows_kernel<double><<<grid, threads, 0, stream>>>(static_cast<double *>(x), ld, rows,
                                                               p, flip, scale);
   else
     prepare_rows_kernel<float><<<grid, threads, 0, stream>>>(static_cast<float *>(x), ld, rows, p,
                                                              flip, (float)scale);
-  return cudaGetLastError();
+  return dwconv__cuda_launched(before);
 }

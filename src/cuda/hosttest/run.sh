@@ -10,8 +10,13 @@ root=$(cd "$here/../../.." && pwd)
 cuda=${CUDA_HOME:-/usr/local/cuda}
 out=${HOSTTEST_BUILD_DIR:-$(mktemp -d)}
 mkdir -p "$out"
-# The kernels' bodies: everything inside each .cu file's anonymous namespace.
-extract() { awk '/^namespace \{/{f=1;next} /^\}  \/\/ namespace/{f=0} f' "$1" >"$2"; }
+# The kernels' bodies: everything inside each .cu file's anonymous namespace, with each
+# `__shared__ T name[n];` turned into a per-block buffer of the emulator (emu_kernels.cpp).
+extract() {
+  awk '/^namespace \{/{f=1;next} /^\}  \/\/ namespace/{f=0} f' "$1" |
+    sed -E 's/__shared__ (alignas\([0-9]+\) )?([A-Za-z_][A-Za-z_0-9:<>]*) ([A-Za-z_][A-Za-z_0-9]*)\[(.*)\];/\2 *const \3 = emu_shared<\2>(\4);/' >"$2"
+  if grep -q '__shared__' "$2"; then echo "run.sh: a __shared__ declaration the emulator cannot rewrite in $1" >&2; exit 1; fi
+}
 extract "$root/src/cuda/direct_kernel.cu" "$out/kernel_body.inc"
 extract "$root/src/cuda/fft_kernels.cu" "$out/fft_body.inc"
 extract "$root/src/cuda/prep_kernel.cu" "$out/prep_body.inc"
@@ -19,6 +24,9 @@ extract "$root/src/cuda/prep_kernel.cu" "$out/prep_body.inc"
 awk '/^template <typename T, int THREADS>$/{getline n; if (n ~ /^cudaError_t launch/) {skip=1; next} else print; print n; next} skip && /^}$/ {skip=0; next} !skip' \
   "$out/kernel_body.inc" >"$out/kernel_body.tmp" && mv "$out/kernel_body.tmp" "$out/kernel_body.inc"
 san=(-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all)
+# `run.sh stage-bench [threads]`: the staging pack/unpack throughput, built optimised and
+# without sanitizers (host_test's stage-bench mode), instead of the test.
+if [ "${1:-}" = stage-bench ]; then san=(-O2); fi
 defs=(-D_GNU_SOURCE -DDWCONV_HAVE_CUDA -DDWCONV_HAVE_FFTW -DDWCONV_BUILDING_LIBRARY)
 incs=(-I"$root/include" -I"$root/src/core" -I"$root/src/cuda" -I"$cuda/include")
 objs=()
@@ -30,4 +38,4 @@ for f in "$root"/src/core/*.c "$root"/src/cpu/cpu_backend.c "$root"/src/cpu/dire
 done
 g++ -std=c++20 "${san[@]}" -w "${incs[@]}" -I"$out" -c "$here/emu_kernels.cpp" -o "$out/emu_kernels.o"
 g++ "${san[@]}" -fopenmp "${objs[@]}" "$out/emu_kernels.o" -lfftw3f -lfftw3 -lm -lpthread -o "$out/host_test"
-"$out/host_test" "${1:-1500}"
+"$out/host_test" "${@:-1500}"

@@ -1,0 +1,208 @@
+/* Pinned staging for pageable host arrays: a ring of DWCONV_CUDA_STAGES small page-locked
+ * buffers of a fixed size (independent of the chunk), packed and unpacked by several CPU
+ * threads while the copy engines move the neighbouring pieces.
+ *
+ * A chunk's input (or output) rectangle is cut into pieces that fit one buffer (whole rows
+ * where they fit, else row segments). Uploading a piece: wait until the buffer's previous copy
+ * is done (its event), pack the piece into it, queue the host-to-device copy and record the
+ * buffer's event. Downloading: queue the device-to-host copy into a buffer, record its event,
+ * and unpack it into C when the buffer is next needed (or at the drain), so up to
+ * DWCONV_CUDA_STAGES copies are in flight while the CPU threads move the data of another.
+ * Pinned memory of a few MiB costs about a millisecond to allocate, once per plan; a staging
+ * the size of the chunk (up to hundreds of MiB) would cost more than the copies it serves. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda_state.h"
+#include "cuda_util.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Below this many bytes a piece is copied by one thread: waking the others costs more. */
+#define PARALLEL_BYTES ((size_t)256 << 10)
+/* The unit of work of the threads that share a piece. */
+#define PARALLEL_BLOCK ((size_t)64 << 10)
+
+/* Bytes [b0, b1) of the rows x width rectangle, counted row by row, from src to dst. */
+static void copy_part(char *dst, size_t dpitch, const char *src, size_t spitch, size_t width,
+                      size_t b0, size_t b1) {
+  while (b0 < b1) {
+    const size_t r = b0 / width, c = b0 % width;
+    size_t n = width - c;
+    if (n > b1 - b0) n = b1 - b0;
+    memcpy(dst + r * dpitch + c, src + r * spitch + c, n);
+    b0 += n;
+  }
+}
+
+void dwconv__cuda_copy_host_rect(void *dst, size_t dpitch, const void *src, size_t spitch,
+                                 size_t width, size_t rows, int threads) {
+  const size_t total = width * rows;
+  if (total == 0) return;
+  if (threads < 1) threads = 1;
+  if ((size_t)threads > total / PARALLEL_BLOCK) threads = (int)(total / PARALLEL_BLOCK);
+  if (threads <= 1 || total < PARALLEL_BYTES) {
+    copy_part((char *)dst, dpitch, (const char *)src, spitch, width, 0, total);
+    return;
+  }
+#ifdef _OPENMP
+  /* Blocks of 64 KiB (multiples of 64 bytes, so no two threads write one cache line of a dense
+   * destination) handed out dynamically: a thread the OS has not scheduled yet delays the
+   * piece by at most one block's copy, not by an equal share. */
+  const ptrdiff_t blocks = (ptrdiff_t)((total + PARALLEL_BLOCK - 1) / PARALLEL_BLOCK);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (ptrdiff_t b = 0; b < blocks; b++) {
+    const size_t b0 = (size_t)b * PARALLEL_BLOCK;
+    const size_t b1 = b0 + PARALLEL_BLOCK < total ? b0 + PARALLEL_BLOCK : total;
+    copy_part((char *)dst, dpitch, (const char *)src, spitch, width, b0, b1);
+  }
+#else
+  copy_part((char *)dst, dpitch, (const char *)src, spitch, width, 0, total);
+#endif
+}
+
+/* The buffer size: DWCONV_CUDA_STAGE_BYTES (test-only, to make pieces tiny) or the default,
+ * rounded down to whole elements. */
+static size_t stage_capacity(size_t es) {
+  size_t cap = DWCONV_CUDA_STAGE_DEFAULT;
+  const char *v = getenv("DWCONV_CUDA_STAGE_BYTES");
+  if (v != NULL && *v != '\0') {
+    char *end = NULL;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (end != NULL && *end == '\0' && x > 0 && x <= DWCONV_CUDA_STAGE_DEFAULT) cap = (size_t)x;
+  }
+  cap -= cap % es;
+  return cap < es ? es : cap;
+}
+
+/* Frees the pinned buffers; returns the first failure (all are freed anyway). */
+dwconv_status dwconv__cuda_free_staging(dwconv_cuda_state *s) {
+  dwconv_status st = DWCONV_SUCCESS;
+  for (int k = 0; k < DWCONV_CUDA_STAGES; k++) {
+    cudaError_t e = s->stage[k] ? cudaFreeHost(s->stage[k]) : cudaSuccess;
+    s->stage[k] = NULL;
+    s->stage_busy[k] = 0;
+    s->stage_unpack[k].rows = 0;
+    if (e != cudaSuccess && st == DWCONV_SUCCESS) st = dwconv__cuda_fail(e, "cudaFreeHost (staging)");
+  }
+  s->pinned_bytes = 0;
+  s->pinned = 0;
+  return st;
+}
+
+dwconv_status dwconv__cuda_staging(dwconv_cuda_state *s) {
+  if (s->staging_ready) return DWCONV_SUCCESS;
+  s->stage_cap = stage_capacity(s->es);
+  const char *no_pinned = getenv("DWCONV_CUDA_NO_PINNED"); /* test-only: force the fallback */
+  s->pinned = no_pinned == NULL || *no_pinned == '\0' || strcmp(no_pinned, "0") == 0;
+  for (int k = 0; k < DWCONV_CUDA_STAGES && s->pinned; k++) {
+    cudaError_t e = dwconv__cuda_malloc_host(&s->stage[k], s->stage_cap);
+    if (e == cudaSuccess) {
+      s->pinned_bytes += s->stage_cap;
+    } else if (e == cudaErrorMemoryAllocation) {
+      dwconv__cuda_clear_own(e); /* handled: the fallback below */
+      s->pinned = 0;
+    } else {
+      dwconv_status st = dwconv__cuda_fail(e, "cudaMallocHost (staging)");
+      char cause[512];
+      snprintf(cause, sizeof cause, "%s", dwconv_last_error());
+      (void)dwconv__cuda_free_staging(s);
+      return dwconv__error(st, "%s", cause);
+    }
+  }
+  if (!s->pinned) {
+    dwconv_status st = dwconv__cuda_free_staging(s);
+    if (st != DWCONV_SUCCESS) return st;
+  }
+  s->next_stage = 0;
+  s->staging_ready = 1;
+  return DWCONV_SUCCESS;
+}
+
+/* Waits for buffer k's last copy and, for a download, moves its data into C. */
+static dwconv_status settle(dwconv_cuda_state *s, int k) {
+  if (!s->stage_busy[k]) return DWCONV_SUCCESS;
+  cudaError_t e = cudaEventSynchronize(s->stage_done[k]);
+  s->stage_busy[k] = 0;
+  dwconv_cuda_unpack *u = &s->stage_unpack[k];
+  const size_t rows = u->rows;
+  u->rows = 0;
+  if (e != cudaSuccess) return dwconv__cuda_fail(e, "copying through the staging buffers");
+  if (rows != 0)
+    dwconv__cuda_copy_host_rect(u->dst, u->dpitch, s->stage[k], u->width, u->width, rows,
+                                s->stage_threads);
+  return DWCONV_SUCCESS;
+}
+
+/* The next buffer of the ring, free for a new piece. */
+static dwconv_status take(dwconv_cuda_state *s, int *k) {
+  *k = s->next_stage;
+  s->next_stage = (s->next_stage + 1) % DWCONV_CUDA_STAGES;
+  return settle(s, *k);
+}
+
+/* One piece: rows x width bytes, host side (src or dst) at pitch hpitch, device side at
+ * dpitch. upload: host -> device, else device -> host. */
+static dwconv_status piece(dwconv_cuda_state *s, int upload, char *host, size_t hpitch, char *dev,
+                           size_t dpitch, size_t width, size_t rows, cudaStream_t stream) {
+  int k;
+  dwconv_status st = take(s, &k);
+  if (st != DWCONV_SUCCESS) return st;
+  if (upload) {
+    dwconv__cuda_copy_host_rect(s->stage[k], width, host, hpitch, width, rows, s->stage_threads);
+    st = dwconv__cuda_copy_rows(s, dev, dpitch, s->stage[k], width, width, rows, stream,
+                                "copying A to the device");
+  } else {
+    st = dwconv__cuda_copy_rows(s, s->stage[k], width, dev, dpitch, width, rows, stream,
+                                "copying C to the host");
+  }
+  if (st != DWCONV_SUCCESS) return st;
+  cudaError_t e = cudaEventRecord(s->stage_done[k], stream);
+  if (e != cudaSuccess) return dwconv__cuda_fail(e, "cudaEventRecord (staging)");
+  s->stage_busy[k] = 1;
+  if (!upload) {
+    s->stage_unpack[k].dst = host;
+    s->stage_unpack[k].dpitch = hpitch;
+    s->stage_unpack[k].width = width;
+    s->stage_unpack[k].rows = rows;
+  }
+  return DWCONV_SUCCESS;
+}
+
+dwconv_status dwconv__cuda_staged_copy(dwconv_cuda_state *s, int upload, void *host, size_t hpitch,
+                                       void *dev, size_t dpitch, size_t width, size_t rows,
+                                       cudaStream_t stream) {
+  char *h = (char *)host, *d = (char *)dev;
+  const size_t cap = s->stage_cap;
+  dwconv_status st = DWCONV_SUCCESS;
+  if (width == 0) return st;
+  if (width <= cap) {
+    const size_t per = cap / width;
+    for (size_t r = 0; r < rows && st == DWCONV_SUCCESS; r += per) {
+      const size_t n = rows - r < per ? rows - r : per;
+      st = piece(s, upload, h + r * hpitch, hpitch, d + r * dpitch, dpitch, width, n, stream);
+    }
+    return st;
+  }
+  /* Rows longer than a buffer: segments of cap bytes (whole elements: cap is a multiple). */
+  for (size_t r = 0; r < rows && st == DWCONV_SUCCESS; r++)
+    for (size_t c = 0; c < width && st == DWCONV_SUCCESS; c += cap) {
+      const size_t n = width - c < cap ? width - c : cap;
+      st = piece(s, upload, h + r * hpitch + c, n, d + r * dpitch + c, n, n, 1, stream);
+    }
+  return st;
+}
+
+dwconv_status dwconv__cuda_staging_drain(dwconv_cuda_state *s, int failed) {
+  dwconv_status st = DWCONV_SUCCESS;
+  for (int i = 0; i < DWCONV_CUDA_STAGES; i++) {
+    const int k = (s->next_stage + i) % DWCONV_CUDA_STAGES;
+    if (failed) s->stage_unpack[k].rows = 0; /* C is not written after a failure */
+    dwconv_status sk = settle(s, k);
+    if (sk != DWCONV_SUCCESS && st == DWCONV_SUCCESS) st = sk;
+  }
+  return st;
+}
