@@ -30,7 +30,7 @@ except ImportError:  # only the self-test may run without it (it then reports "s
 _DT = {np.dtype(np.float32): 0, np.dtype(np.float64): 1} if np is not None else {}
 _MODE = {"full": 0, "same": 1, "valid": 2, "causal": 3}
 _OP = {"convolve": 0, "correlate": 1}
-_ALGO = {"auto": 0, "direct": 1, "fft": 2}
+_ALGO = {"auto": 0, "direct": 1, "fft": 2, "gemm": 3}
 _BACKEND = {"auto": 0, "cpu": 1, "cuda": 2}
 _PTRDIFF = C.c_ssize_t  # ptrdiff_t: the same width as ssize_t on the platforms dwconv builds for
 
@@ -38,13 +38,14 @@ _PTRDIFF = C.c_ssize_t  # ptrdiff_t: the same width as ssize_t on the platforms 
 class _Desc(C.Structure):  # dwconv_desc (include/dwconv.h)
     _fields_ = [("rows", C.c_size_t), ("signal_len", C.c_size_t), ("kernel_len", C.c_size_t),
                 ("dtype", C.c_int), ("mode", C.c_int), ("op", C.c_int), ("backend", C.c_int),
-                ("algo", C.c_int), ("threads", C.c_int), ("device_memory_limit", C.c_size_t)]
+                ("algo", C.c_int), ("threads", C.c_int), ("device_memory_limit", C.c_size_t),
+                ("math", C.c_int)]
 
 
 class _Info(C.Structure):  # dwconv_plan_info
     _fields_ = [("backend", C.c_int), ("algo", C.c_int), ("output_len", C.c_size_t),
                 ("block_len", C.c_size_t), ("block_step", C.c_size_t), ("threads", C.c_int),
-                ("workspace_bytes", C.c_size_t), ("simd", C.c_char_p)]
+                ("workspace_bytes", C.c_size_t), ("simd", C.c_char_p), ("math", C.c_int)]
 
 
 class DwconvError(RuntimeError):
@@ -139,7 +140,7 @@ class Plan:
     def info(self):
         i = _Info()
         self.dw._check(self.dw.lib.dwconv_plan_get_info(self.h, C.byref(i)))
-        return {"backend": i.backend, "algo": {1: "direct", 2: "fft"}[i.algo], "block_len": i.block_len,
+        return {"backend": i.backend, "algo": {1: "direct", 2: "fft", 3: "gemm"}[i.algo], "block_len": i.block_len,
                 "threads": i.threads, "workspace_bytes": i.workspace_bytes, "simd": i.simd.decode()}
 
     def set_kernel(self, B):

@@ -46,9 +46,11 @@ static dwconv_status alloc(dwconv_cuda_state *s, void **p, size_t bytes, const c
 
 /* Creates the handle through the fault-injection point of every device resource. */
 static dwconv_status make_handle(dwconv_cuda_gemm *gm) {
+  dwconv_status st = dwconv__cublas_load(&gm->api);
+  if (st != DWCONV_SUCCESS) return st;
   if (dwconv__cuda_fault_due(DWCONV_FAULT_CUBLAS_HANDLE))
     return dwconv__cublas_fail(CUBLAS_STATUS_ALLOC_FAILED, "cublasCreate");
-  cublasStatus_t r = cublasCreate(&gm->handle);
+  cublasStatus_t r = gm->api->create(&gm->handle);
   if (r != CUBLAS_STATUS_SUCCESS) return dwconv__cublas_fail(r, "cublasCreate");
   gm->have_handle = 1;
   return DWCONV_SUCCESS;
@@ -78,7 +80,7 @@ dwconv_status dwconv__cuda_gemm_create(dwconv_cuda_state *s) {
   if (st == DWCONV_SUCCESS) {
     /* Our own workspace: the budget covers it, and cuBLAS makes no allocation of its own
      * behind the plan's back at execute time. */
-    cublasStatus_t r = cublasSetWorkspace(gm->handle, gm->work, gm->work_bytes);
+    cublasStatus_t r = gm->api->set_workspace(gm->handle, gm->work, gm->work_bytes);
     if (r != CUBLAS_STATUS_SUCCESS) st = dwconv__cublas_fail(r, "cublasSetWorkspace");
   }
   return st;
@@ -89,7 +91,7 @@ dwconv_status dwconv__cuda_gemm_destroy(dwconv_cuda_state *s) {
   if (gm == NULL) return DWCONV_SUCCESS;
   dwconv_status st = DWCONV_SUCCESS;
   if (gm->have_handle) {
-    cublasStatus_t r = cublasDestroy(gm->handle);
+    cublasStatus_t r = gm->api->destroy(gm->handle);
     if (r != CUBLAS_STATUS_SUCCESS) st = dwconv__cublas_fail(r, "cublasDestroy");
   }
   void *bufs[4] = {gm->x, gm->w, gm->y, gm->work};
@@ -121,7 +123,7 @@ static dwconv_status gemm_call(dwconv_cuda_state *s, const product *pr, const vo
   const cublasComputeType_t compute = f64 ? CUBLAS_COMPUTE_64F
                                       : s->prob.desc.math == DWCONV_MATH_IEEE ? CUBLAS_COMPUTE_32F
                                                                               : CUBLAS_COMPUTE_32F_FAST_TF32;
-  cublasStatus_t r = cublasGemmStridedBatchedEx(
+  cublasStatus_t r = s->gemm->api->gemm(
       s->gemm->handle, CUBLAS_OP_N, CUBLAS_OP_N, pr->m, pr->n, pr->k, alpha, w, type, pr->m, pr->stride_w, x,
       type, pr->k, pr->stride_x, beta, y, type, pr->ldy, pr->stride_y, pr->batch, compute, CUBLAS_GEMM_DEFAULT);
   return r == CUBLAS_STATUS_SUCCESS ? DWCONV_SUCCESS : dwconv__cublas_fail(r, "cublasGemmStridedBatchedEx");
@@ -183,7 +185,7 @@ dwconv_status dwconv__cuda_gemm_compute(dwconv_cuda_state *s, const dwconv_cuda_
     pr.stride_x = xrows == 1 ? 0 : (long long)(geo.nb * geo.kp);
     pr.stride_y = (long long)ystride;
   }
-  cublasStatus_t r = cublasSetStream(gm->handle, stream);
+  cublasStatus_t r = gm->api->set_stream(gm->handle, stream);
   if (r != CUBLAS_STATUS_SUCCESS) return dwconv__cublas_fail(r, "cublasSetStream");
   if (x3) {
     /* The two small cross terms first, then the large one, all accumulated in FP32. */

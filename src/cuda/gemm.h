@@ -15,10 +15,28 @@
 
 struct dwconv_cuda_state;
 
+/* The cuBLAS functions dwconv uses, loaded at run time (cublas_load.c). */
+typedef struct dwconv_cublas_api {
+  cublasStatus_t (*create)(cublasHandle_t *handle);
+  cublasStatus_t (*destroy)(cublasHandle_t handle);
+  cublasStatus_t (*set_workspace)(cublasHandle_t handle, void *workspace, size_t bytes);
+  cublasStatus_t (*set_stream)(cublasHandle_t handle, cudaStream_t stream);
+  cublasStatus_t (*gemm)(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n,
+                         int k, const void *alpha, const void *A, cudaDataType Atype, int lda, long long strideA,
+                         const void *B, cudaDataType Btype, int ldb, long long strideB, const void *beta, void *C,
+                         cudaDataType Ctype, int ldc, long long strideC, int batchCount,
+                         cublasComputeType_t computeType, cublasGemmAlgo_t algo);
+} dwconv_cublas_api;
+
+/* Loads cuBLAS once per process (see cublas_load.c) and stores its functions in *api.
+ * NOT_SUPPORTED with the loader's reason when it cannot be loaded. Thread-safe. */
+dwconv_status dwconv__cublas_load(const dwconv_cublas_api **api);
+
 /* What a GEMM plan holds besides the common state: X, W and Y for one chunk (shared by the
  * pipeline slots, like the FFT buffer: computes are serialised), the cuBLAS handle and its
  * workspace, all counted in the plan's device budget. */
 typedef struct dwconv_cuda_gemm {
+  const dwconv_cublas_api *api;
   cublasHandle_t handle;
   int have_handle;
   void *x, *w, *y; /* for TF32X3, x and w hold the high part and then the low part */

@@ -9,7 +9,7 @@
  *    |got - ref| <= bound(math, dtype, P) * sum |a b|; C's padding and A untouched; the budget
  *    held; nothing leaked (device, pinned, cuBLAS handles); get_info right. float64 with TF32
  *    math must be NOT_SUPPORTED. The largest error / bound per (math, dtype) is printed.
- * 2. The API rules: GEMM on the CPU, non-IEEE math off GEMM, out-of-range enums; AUTO never
+ * 2. cuBLAS that cannot be loaded; the API rules: GEMM on the CPU, non-IEEE math off GEMM, out-of-range enums; AUTO never
  *    picks GEMM.
  * 3. Every device resource of a GEMM plan failing in turn (OUT_OF_MEMORY, nothing leaked), and
  *    every cuBLAS call failing with every status (the mapped status, a message naming the call
@@ -237,6 +237,25 @@ static void sweep(void) {
         worst_of[1][0].rel);
 }
 
+/* cuBLAS that cannot be loaded: NOT_SUPPORTED saying so, nothing leaked, and the next plan
+ * loads it. Runs first: a successful load is kept for the process. */
+static void load_failure(void) {
+  setenv("DWCONV_CUBLAS_LIBRARY", "/nonexistent/libcublas.so", 1);
+  dwconv_desc d = dwconv_desc_make(3, 50, 7, DWCONV_FLOAT32);
+  d.backend = DWCONV_BACKEND_CUDA; d.algo = DWCONV_ALGO_GEMM;
+  dwconv_plan *plan = NULL;
+  dwconv_status st = dwconv_plan_create(&plan, &d);
+  CHECK(st == DWCONV_ERROR_NOT_SUPPORTED && plan == NULL && strstr(dwconv_last_error(), "could not be loaded") &&
+            strstr(dwconv_last_error(), "/nonexistent/libcublas.so"),
+        "cuBLAS missing: %d %s", st, dwconv_last_error());
+  CHECK(mock_live_dev == 0 && mock_live_host == 0, "cuBLAS missing: leak dev %zu host %zu", mock_live_dev, mock_live_host);
+  unsetenv("DWCONV_CUBLAS_LIBRARY");
+  st = dwconv_plan_create(&plan, &d);
+  CHECK(st == DWCONV_SUCCESS, "cuBLAS back: %d %s", st, dwconv_last_error());
+  dwconv_plan_destroy(plan);
+  printf("cuBLAS that cannot be loaded: NOT_SUPPORTED with the loader's reason, nothing leaked, loaded next time\n");
+}
+
 /* Part 2: the API rules. */
 static void api_rules(void) {
   dwconv_plan *plan = (dwconv_plan *)&plan;
@@ -399,6 +418,7 @@ int main(void) {
   /* A 64 MiB "GPU": the default budget (half the free memory) gives a 2 MiB cuBLAS workspace,
    * which the mock really allocates and fills, instead of 32 MiB per plan. */
   mock_free_mem = (size_t)64 << 20;
+  load_failure();
   api_rules();
   resource_faults();
   cublas_faults();

@@ -37,7 +37,8 @@ objs+=("$out/emu_kernels.o" "$out/emu_gemm.o")
 # GEMM path's sweep (gemm_test.c).
 for t in host_test gemm_test; do
   gcc -std=c11 "${san[@]}" "${defs[@]}" "${incs[@]}" -c "$here/$t.c" -o "$out/$t.o"
-  g++ "${san[@]}" -fopenmp "${objs[@]}" "$out/$t.o" -lfftw3f -lfftw3 -lm -lpthread -o "$out/$t"
+  # -rdynamic: gemm.c finds (mock) cuBLAS in the program itself through dlsym.
+  g++ "${san[@]}" -fopenmp -rdynamic "${objs[@]}" "$out/$t.o" -lfftw3f -lfftw3 -lm -lpthread -ldl -o "$out/$t"
 done
 "$out/host_test" "${1:-1500}"
 "$out/gemm_test"
