@@ -1,7 +1,8 @@
 /* bench_dwconv -- times dwconv on one shape given on the command line.
  *
  *   bench_dwconv --rows M --signal N --kernel P [--dtype f32|f64] [--mode full|same|valid|causal]
- *                [--op convolve|correlate] [--algo auto|direct|fft] [--backend cpu|cuda|auto]
+ *                [--op convolve|correlate] [--algo auto|direct|fft|gemm] [--math ieee|tf32|tf32x3]
+ *                [--backend cpu|cuda|auto]
  *                [--threads T] [--repeat R] [--warmup W] [--max-time S] [--seed S]
  *                [--input-a FILE --input-b FILE] [--out FILE] [--check K] [--json FILE|-]
  *                [--no-oneshot] [--no-reuse]
@@ -52,6 +53,7 @@ typedef struct opts {
   dwconv_mode mode;
   dwconv_op op;
   dwconv_algo algo;
+  dwconv_math math;
   dwconv_backend backend;
   int threads;
   int repeat, warmup;
@@ -76,7 +78,8 @@ static void usage(FILE *f) {
           "  --dtype f32|f64            element type (default f32)\n"
           "  --mode full|same|valid|causal  output mode (default same)\n"
           "  --op convolve|correlate    (default convolve)\n"
-          "  --algo auto|direct|fft     (default auto: the cost model picks)\n"
+          "  --algo auto|direct|fft|gemm (default auto: the cost model picks; gemm: CUDA, cuBLAS)\n"
+          "  --math ieee|tf32|tf32x3    arithmetic of --algo gemm, float32 (default ieee)\n"
           "  --backend cpu|cuda|auto    (default cpu); cuda: host-resident data, wall clock\n"
           "  --device-data              with --backend cuda: A, B, C in device memory (cudaMalloc),\n"
           "                             reuse timed with CUDA events on the plan's stream\n"
@@ -178,8 +181,11 @@ static void parse(int argc, char **argv, opts *o) {
       static const char *const c[] = {"convolve", "correlate"};
       o->op = (dwconv_op)pick(a, v, c, 2);
     } else if (strcmp(a, "--algo") == 0) {
-      static const char *const c[] = {"auto", "direct", "fft"};
-      o->algo = (dwconv_algo)pick(a, v, c, 3);
+      static const char *const c[] = {"auto", "direct", "fft", "gemm"};
+      o->algo = (dwconv_algo)pick(a, v, c, 4);
+    } else if (strcmp(a, "--math") == 0) {
+      static const char *const c[] = {"ieee", "tf32", "tf32x3"};
+      o->math = (dwconv_math)pick(a, v, c, 3);
     } else if (strcmp(a, "--backend") == 0) {
       static const char *const c[] = {"auto", "cpu", "cuda"};
       o->backend = (dwconv_backend)pick(a, v, c, 3);
@@ -296,7 +302,10 @@ static void die_status(dwconv_status st, const char *what) {
 }
 
 static const char *algo_name(dwconv_algo a) {
-  return a == DWCONV_ALGO_DIRECT ? "direct" : a == DWCONV_ALGO_FFT ? "fft" : "auto";
+  return a == DWCONV_ALGO_DIRECT ? "direct" : a == DWCONV_ALGO_FFT ? "fft" : a == DWCONV_ALGO_GEMM ? "gemm" : "auto";
+}
+static const char *math_name(dwconv_math m) {
+  return m == DWCONV_MATH_TF32 ? "tf32" : m == DWCONV_MATH_TF32X3 ? "tf32x3" : "ieee";
 }
 static const char *backend_name(dwconv_backend b) {
   return b == DWCONV_BACKEND_CPU ? "cpu" : b == DWCONV_BACKEND_CUDA ? "cuda" : "auto";
@@ -461,6 +470,7 @@ int main(int argc, char **argv) {
   d.algo = o.algo;
   d.backend = o.backend;
   d.threads = o.threads;
+  d.math = o.math;
   dwconv_status st;
 
   /* Tuned FFT plans: import FILE when it exists, then tune this shape (instant when the file
@@ -569,10 +579,10 @@ int main(int argc, char **argv) {
                           : "host";
 
   /* human-readable summary on stderr */
-  fprintf(stderr, "dwconv %s M=%zu N=%zu P=%zu %s %s: backend=%s algo=%s block_len=%zu simd=%s threads=%d\n",
+  fprintf(stderr, "dwconv %s M=%zu N=%zu P=%zu %s %s: backend=%s algo=%s math=%s block_len=%zu simd=%s threads=%d\n",
           o.dtype == DWCONV_FLOAT64 ? "f64" : "f32", M, N, P, mode_name(o.mode),
           o.op == DWCONV_OP_CONVOLVE ? "convolve" : "correlate", backend_name(info.backend),
-          algo_name(info.algo), info.block_len, info.simd ? info.simd : "?", info.threads);
+          algo_name(info.algo), math_name(info.math), info.block_len, info.simd ? info.simd : "?", info.threads);
   if (o.do_oneshot)
     fprintf(stderr, "  oneshot: median %.3f ms (min %.3f, max %.3f, n=%d)\n", 1e3 * one.median,
             1e3 * one.min, 1e3 * one.max, one.n);
@@ -594,14 +604,14 @@ int main(int argc, char **argv) {
                "\"mode\": \"%s\", \"op\": \"%s\", \"output_len\": %zu},\n",
             M, N, P, o.dtype == DWCONV_FLOAT64 ? "float64" : "float32", mode_name(o.mode),
             o.op == DWCONV_OP_CONVOLVE ? "convolve" : "correlate", out_len);
-    fprintf(f, "  \"request\": {\"algo\": \"%s\", \"backend\": \"%s\", \"threads\": %d, \"repeat\": %d, "
+    fprintf(f, "  \"request\": {\"algo\": \"%s\", \"math\": \"%s\", \"backend\": \"%s\", \"threads\": %d, \"repeat\": %d, "
                "\"warmup\": %d, \"max_time_s\": %g, \"input\": \"%s\"},\n",
-            algo_name(o.algo), backend_name(o.backend), o.threads, o.repeat, o.warmup, o.max_time,
+            algo_name(o.algo), math_name(o.math), backend_name(o.backend), o.threads, o.repeat, o.warmup, o.max_time,
             o.input_a ? "files" : "generated");
-    fprintf(f, "  \"plan\": {\"backend\": \"%s\", \"algo\": \"%s\", \"block_len\": %zu, \"block_step\": %zu, "
+    fprintf(f, "  \"plan\": {\"backend\": \"%s\", \"algo\": \"%s\", \"math\": \"%s\", \"block_len\": %zu, \"block_step\": %zu, "
                "\"simd\": \"%s\", \"threads\": %d, \"workspace_bytes\": %zu, "
                "\"create_ms\": %.6f, \"set_kernel_ms\": %.6f},\n",
-            backend_name(info.backend), algo_name(info.algo), info.block_len, info.block_step,
+            backend_name(info.backend), algo_name(info.algo), math_name(info.math), info.block_len, info.block_step,
             info.simd ? info.simd : "", info.threads, info.workspace_bytes, 1e3 * t_create, 1e3 * t_kernel);
     fprintf(f, "  \"data\": \"%s\",\n", resid);
     fprintf(f, "  \"fft_wisdom\": {\"used\": %s, \"how\": \"%s\", \"tune_s\": %.3f},\n",

@@ -81,8 +81,29 @@ typedef enum {
 
 /* How the work is done. AUTO: the backend's cost model picks direct or FFT; when it picks FFT
  * but the FFT's memory cannot be had (OUT_OF_MEMORY, e.g. rows x (L/2+1) kernel spectra over
- * desc.device_memory_limit), AUTO takes direct instead (dwconv_plan_get_info tells which). */
-typedef enum { DWCONV_ALGO_AUTO = 0, DWCONV_ALGO_DIRECT = 1, DWCONV_ALGO_FFT = 2 } dwconv_algo;
+ * desc.device_memory_limit), AUTO takes direct instead (dwconv_plan_get_info tells which).
+ * GEMM: CUDA plans only (a CPU plan returns NOT_SUPPORTED): each row's outputs in blocks of T,
+ * computed as one batched cuBLAS matrix product against a Toeplitz matrix of the taps, on
+ * tensor cores where desc.math allows (docs/CUDA.md). AUTO does not pick GEMM. */
+typedef enum {
+  DWCONV_ALGO_AUTO = 0,
+  DWCONV_ALGO_DIRECT = 1,
+  DWCONV_ALGO_FFT = 2,
+  DWCONV_ALGO_GEMM = 3
+} dwconv_algo;
+
+/* Arithmetic the plan may use. IEEE: float32 or float64 arithmetic throughout (the default,
+ * and the only choice for CPU plans and for the direct and FFT paths). TF32 and TF32X3 apply to
+ * float32 CUDA plans with ALGO_GEMM only (any other plan returns NOT_SUPPORTED; nothing picks
+ * them on its own): TF32 rounds A and B to TF32 (10-bit mantissa) on the tensor cores, about
+ * 1e-3 relative error (bound in docs/CUDA.md, the setting PyTorch uses by default for GPU
+ * convolutions); TF32X3 splits each operand into a high and a low TF32 part and adds three
+ * products, error at the float32 level at a third of TF32's speed. */
+typedef enum {
+  DWCONV_MATH_IEEE = 0,
+  DWCONV_MATH_TF32 = 1,
+  DWCONV_MATH_TF32X3 = 2
+} dwconv_math;
 
 /* Status codes. The values are pinned and will not change.
  * 1-2: bad parameter, 3: resources, 4-5: not supported here, 6: execution failed,
@@ -112,25 +133,29 @@ typedef struct dwconv_desc {
   int threads;                /* CPU threads, 0 = all (omp_get_max_threads(), honours OMP_NUM_THREADS);
                                  at most DWCONV_MAX_THREADS */
   size_t device_memory_limit; /* bytes the plan may hold on a GPU, 0 = library default */
+  dwconv_math math;           /* IEEE (default); TF32 / TF32X3: float32 CUDA GEMM plans only */
 } dwconv_desc;
 
 /* What a plan actually does, filled by dwconv_plan_get_info(). */
 typedef struct dwconv_plan_info {
   dwconv_backend backend; /* CPU or CUDA, never AUTO */
-  dwconv_algo algo;       /* DIRECT or FFT, never AUTO */
+  dwconv_algo algo;       /* DIRECT, FFT or GEMM, never AUTO */
   size_t output_len;      /* samples per output row */
-  size_t block_len;       /* FFT: overlap-save transform length L; DIRECT: 0 */
-  size_t block_step;      /* FFT: new output samples per block, L - P + 1; DIRECT: 0 */
+  size_t block_len;       /* FFT: overlap-save transform length L; GEMM: input samples per
+                             block, K = P + T - 1; DIRECT: 0 */
+  size_t block_step;      /* FFT: new output samples per block, L - P + 1; GEMM: outputs per
+                             block T; DIRECT: 0 */
   int threads;            /* CPU threads at most (small runs use one); CUDA: 1 */
   size_t workspace_bytes; /* memory the plan holds (host + device), kernel included */
   const char *simd;       /* CPU direct plans: kernel variant "avx512", "avx2" or "portable";
                              CPU FFT plans: "fftw"; CUDA plans: "cuda" */
+  dwconv_math math;       /* the arithmetic used: IEEE unless a GEMM plan was asked for TF32 */
 } dwconv_plan_info;
 
 typedef struct dwconv_plan dwconv_plan; /* opaque */
 
 /* Returns a descriptor with the given sizes and the defaults: FULL, CONVOLVE, BACKEND_AUTO,
- * ALGO_AUTO, threads 0, device_memory_limit 0. Never fails; dwconv_plan_create validates. */
+ * ALGO_AUTO, threads 0, device_memory_limit 0, MATH_IEEE. Never fails; dwconv_plan_create validates. */
 DWCONV_API dwconv_desc dwconv_desc_make(size_t rows, size_t signal_len, size_t kernel_len,
                                         dwconv_dtype dtype);
 

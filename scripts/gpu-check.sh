@@ -20,16 +20,24 @@
 #                 own frames (scripts/sanitizer-split.py), both listed in the summary
 #   5. bench      python3 bench/peers.py --gpu --no-cpu --json OUTDIR/gpu_bench.json (dwconv's
 #                 CUDA backend, host- and device-resident, against the GPU peers)
-#   6. python     the Python package on the GPU: a virtual environment over the machine's own
+#   6. gemmbench  python3 bench/gemm_bench.py: ALGO_GEMM with IEEE, TF32 and TF32X3 math beside
+#                 direct, FFT and torch conv1d (its cudnn.allow_tf32 setting stated), M = 4096,
+#                 N = 65536, P = 15..4095, float32 and float64, device-resident, each row with
+#                 its predicted H100 time (docs/CUDA.md) and measured / predicted
+#                 (OUTDIR/gemm_bench.md, .json). The GEMM path's tests themselves are ctest's
+#                 test_gemm_cuda (steps 3 and 4).
+#   7. python     the Python package on the GPU: a virtual environment over the machine's own
 #                 python3 (--system-site-packages: its numpy, torch, cupy), pip install of this
 #                 checkout with no network (build tools and pytest from wheelhouse/, made by
 #                 scripts/gpu-wheelhouse.sh where there is network and carried along; without
 #                 FFTW3 development files the package is built without FFTW), then pytest on
 #                 python/tests (the GPU-array tests must run: skipped counts as FAIL)
-# STEP... picks some of build, ctest, sanitizer, bench, python (default: all, in that order). The
+# STEP... picks some of build, ctest, sanitizer, bench, gemmbench, python (default: all, in that
+# order). The
 # device tool gives one command at most 10 minutes, so a lease runs them as separate calls
 # against the same build directory (kept between calls on a warm machine):
-#   gpu-check.sh OUT build ctest ; gpu-check.sh OUT sanitizer ; gpu-check.sh OUT bench
+#   gpu-check.sh OUT build ctest ; gpu-check.sh OUT sanitizer ; gpu-check.sh OUT bench ;
+#   gpu-check.sh OUT gemmbench
 # each call writing its own OUT/report.md (use a different OUT per call to keep all three).
 # Exits 0 only if no step failed. Without a GPU it says so and exits 1 right after step 1;
 # GPU_CHECK_FORCE=1 runs the remaining steps anyway (the CUDA tests then skip and count as
@@ -56,18 +64,20 @@
 #   GPU_CHECK_BENCH_ARGS  peers.py arguments instead of "--gpu --no-cpu"
 #   GPU_CHECK_BENCH_TIMEOUT seconds for the benchmark (default 540)
 #   GPU_CHECK_SKIP_BENCH=1 leave out step 5 (reported as SKIP)
+#   GPU_CHECK_GEMM_BUDGET seconds for step 6's rows (default 420; rows predicted not to fit are
+#                         reported NOT RUN)
 #   GPU_CHECK_FORCE=1     go on without a GPU (see above)
 set -uo pipefail
 
 if [ $# -lt 1 ] || [ -z "$1" ]; then
-  echo "usage: $0 OUTDIR [build] [ctest] [sanitizer] [bench] [python]" >&2
+  echo "usage: $0 OUTDIR [build] [ctest] [sanitizer] [bench] [gemmbench] [python]" >&2
   exit 2
 fi
 OUT=$1
 shift
-WANT=" ${*:-build ctest sanitizer bench python} "
+WANT=" ${*:-build ctest sanitizer bench gemmbench python} "
 for w in $WANT; do
-  case $w in build | ctest | sanitizer | bench | python) ;; *) echo "gpu-check: unknown step '$w' (build, ctest, sanitizer, bench, python)" >&2; exit 2 ;; esac
+  case $w in build | ctest | sanitizer | bench | gemmbench | python) ;; *) echo "gpu-check: unknown step '$w' (build, ctest, sanitizer, bench, gemmbench, python)" >&2; exit 2 ;; esac
 done
 want() { [[ $WANT == *" $1 "* ]]; }
 mkdir -p "$OUT" || { echo "gpu-check: cannot create $OUT" >&2; exit 2; }
@@ -386,7 +396,22 @@ else
   record bench SKIP "bench/peers.py not present in this tree; no GPU benchmark run"
 fi
 
-# ---- 6. the Python package ----
+# ---- 6. GEMM benchmark ----
+if want gemmbench; then
+  GEMM_BUDGET=${GPU_CHECK_GEMM_BUDGET:-420}
+  BENCH_EXE=$(find "$BUILD" -type f -name bench_dwconv -perm -u+x 2>/dev/null | head -1)
+  if [ -z "$BENCH_EXE" ]; then
+    record gemmbench FAIL "bench_dwconv not found in $BUILD"
+  elif (cd "$REPO" && timeout $((GEMM_BUDGET + 120)) python3 bench/gemm_bench.py --bench "$BENCH_EXE" \
+          --budget "$GEMM_BUDGET" --json "$OUT/gemm_bench.json" --md "$OUT/gemm_bench.md") >"$OUT/gemm_bench.log" 2>&1; then
+    notrun=$(grep -c 'NOT RUN' "$OUT/gemm_bench.md" || true)
+    record gemmbench PASS "gemm_bench.md, gemm_bench.json, gemm_bench.log ($notrun rows NOT RUN for the budget)"
+  else
+    record gemmbench FAIL "bench/gemm_bench.py failed or timed out; gemm_bench.log"
+  fi
+fi
+
+# ---- 7. the Python package ----
 if want python; then
   . "$REPO/scripts/gpu-check-python.sh"
   gpu_check_python

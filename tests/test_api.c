@@ -185,7 +185,7 @@ START_TEST(test_create_invalid) {
   d = small_desc(); d.op = (dwconv_op)-1;        expect_create_fails(&d, DWCONV_ERROR_INVALID_VALUE, "op", "op -1");
   d = small_desc(); d.backend = (dwconv_backend)3;  expect_create_fails(&d, DWCONV_ERROR_INVALID_VALUE, "backend", "backend 3");
   d = small_desc(); d.backend = (dwconv_backend)-1; expect_create_fails(&d, DWCONV_ERROR_INVALID_VALUE, "backend", "backend -1");
-  d = small_desc(); d.algo = (dwconv_algo)3;     expect_create_fails(&d, DWCONV_ERROR_INVALID_VALUE, "algo", "algo 3");
+  d = small_desc(); d.algo = (dwconv_algo)4;     expect_create_fails(&d, DWCONV_ERROR_INVALID_VALUE, "algo", "algo 4");
   d = small_desc(); d.algo = (dwconv_algo)-1;    expect_create_fails(&d, DWCONV_ERROR_INVALID_VALUE, "algo", "algo -1");
   d = small_desc(); d.threads = -1;              expect_create_fails(&d, DWCONV_ERROR_INVALID_VALUE, "threads", "threads -1");
   d = small_desc(); d.threads = INT32_MIN;       expect_create_fails(&d, DWCONV_ERROR_INVALID_VALUE, "threads", "threads INT_MIN");

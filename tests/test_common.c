@@ -223,7 +223,7 @@ const char *tc_mode_name(dwconv_mode m) {
 const char *tc_op_name(dwconv_op o) { return o == DWCONV_OP_CONVOLVE ? "convolve" : "correlate"; }
 const char *tc_dtype_name(dwconv_dtype t) { return t == DWCONV_FLOAT64 ? "f64" : "f32"; }
 const char *tc_algo_name(dwconv_algo a) {
-  return a == DWCONV_ALGO_DIRECT ? "direct" : a == DWCONV_ALGO_FFT ? "fft" : "auto";
+  return a == DWCONV_ALGO_DIRECT ? "direct" : a == DWCONV_ALGO_FFT ? "fft" : a == DWCONV_ALGO_GEMM ? "gemm" : "auto";
 }
 
 int tc_contains_ci(const char *h, const char *n) {

@@ -87,12 +87,14 @@ double cli_now(void) {
 
 static const char *const mode_names[] = {"full", "same", "valid", "causal"};
 static const char *const backend_names[] = {"auto", "cpu", "cuda"};
-static const char *const algo_names[] = {"auto", "direct", "fft"};
+static const char *const algo_names[] = {"auto", "direct", "fft", "gemm"};
+static const char *const math_names[] = {"ieee", "tf32", "tf32x3"};
 
 /* See cli_util.h; "?" for values out of range. */
 const char *cli_mode_name(dwconv_mode m) { return (unsigned)m < 4 ? mode_names[m] : "?"; }
 const char *cli_backend_name(dwconv_backend b) { return (unsigned)b < 3 ? backend_names[b] : "?"; }
-const char *cli_algo_name(dwconv_algo a) { return (unsigned)a < 3 ? algo_names[a] : "?"; }
+const char *cli_algo_name(dwconv_algo a) { return (unsigned)a < 4 ? algo_names[a] : "?"; }
+const char *cli_math_name(dwconv_math m) { return (unsigned)m < 3 ? math_names[m] : "?"; }
 
 /* See cli_util.h: exact lower-case names, as --help lists them. */
 int cli_parse_mode(const char *s, dwconv_mode *m) {
@@ -108,8 +110,15 @@ int cli_parse_backend(const char *s, dwconv_backend *b) {
 }
 /* See cli_util.h. */
 int cli_parse_algo(const char *s, dwconv_algo *a) {
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 4; i++)
     if (strcmp(s, algo_names[i]) == 0) return *a = (dwconv_algo)i, 1;
+  return 0;
+}
+
+/* See cli_util.h. */
+int cli_parse_math(const char *s, dwconv_math *m) {
+  for (int i = 0; i < 3; i++)
+    if (strcmp(s, math_names[i]) == 0) return *m = (dwconv_math)i, 1;
   return 0;
 }
 

@@ -37,13 +37,15 @@ size_t cli_parse_list(const char *s, size_t *out, size_t cap);
 /* Seconds from an arbitrary fixed point, monotonic. */
 double cli_now(void);
 
-/* Mode / backend / algorithm names and their parsers (return 1 on a known name). */
+/* Mode / backend / algorithm / math names and their parsers (return 1 on a known name). */
 const char *cli_mode_name(dwconv_mode m);
 const char *cli_backend_name(dwconv_backend b);
 const char *cli_algo_name(dwconv_algo a);
+const char *cli_math_name(dwconv_math m);
 int cli_parse_mode(const char *s, dwconv_mode *m);
 int cli_parse_backend(const char *s, dwconv_backend *b);
 int cli_parse_algo(const char *s, dwconv_algo *a);
+int cli_parse_math(const char *s, dwconv_math *m);
 
 /* The exit status for a failed dwconv call: EXIT_USAGE for requests that can never work
  * (invalid value, size overflow, not supported, no device), EXIT_RUNTIME otherwise. */

@@ -34,6 +34,7 @@ typedef struct conv_opts {
   dwconv_op op;
   dwconv_backend backend;
   dwconv_algo algo;
+  dwconv_math math;
   int threads;
   size_t memory_limit;
   const char *fft_wisdom; /* --fft-wisdom FILE: tuned FFT plans, read and (re)written */
@@ -72,7 +73,9 @@ static void conv_usage(FILE *f) {
         "  -m, --mode MODE        full (default), same, valid, causal\n"
         "      --correlate        correlate instead of convolve (B is not flipped)\n"
         "      --backend B        auto (default), cpu, cuda\n"
-        "      --algo A           auto (default), direct, fft\n"
+        "      --algo A           auto (default), direct, fft, gemm (CUDA only: cuBLAS)\n"
+        "      --math M           ieee (default), tf32, tf32x3: TF32 tensor-core math for\n"
+        "                         float32 --algo gemm (docs/CUDA.md: error bounds)\n"
         "  -t, --threads N        CPU threads (default: all)\n"
         "      --memory-limit S   bound on buffers held at once, e.g. 512M, 1G (default 256M)\n"
         "      --fft-wisdom FILE  tuned FFT plans: read FILE if it exists; when the CPU FFT path\n"
@@ -94,6 +97,7 @@ static int conv_parse(int argc, char **argv, conv_opts *o) {
       {"algo", required_argument, NULL, 'a'},     {"threads", required_argument, NULL, 't'},
       {"memory-limit", required_argument, NULL, 'L'}, {"quiet", no_argument, NULL, 'q'},
       {"verbose", no_argument, NULL, 'v'},        {"fft-wisdom", required_argument, NULL, 'W'},
+      {"math", required_argument, NULL, 'M'},
       {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->mode = DWCONV_MODE_FULL;
@@ -119,7 +123,11 @@ static int conv_parse(int argc, char **argv, conv_opts *o) {
         break;
       case 'a':
         if (!cli_parse_algo(optarg, &o->algo))
-          return cli_error("conv: unknown --algo '%s' (auto, direct, fft)", optarg), EXIT_USAGE;
+          return cli_error("conv: unknown --algo '%s' (auto, direct, fft, gemm)", optarg), EXIT_USAGE;
+        break;
+      case 'M':
+        if (!cli_parse_math(optarg, &o->math))
+          return cli_error("conv: unknown --math '%s' (ieee, tf32, tf32x3)", optarg), EXIT_USAGE;
         break;
       case 't':
         if (!cli_parse_long(optarg, 1, DWCONV_MAX_THREADS, &v))
@@ -184,6 +192,7 @@ static dwconv_desc conv_desc(const conv_opts *o, const conv_run *r, size_t rows)
   d.backend = o->backend;
   d.algo = o->algo;
   d.threads = o->threads;
+  d.math = o->math;
   return d;
 }
 
@@ -240,10 +249,10 @@ static int plan_blocks(const conv_opts *o, conv_run *r) {
     if (dwconv_plan_get_info(r->plan, &info) == DWCONV_SUCCESS)
       fprintf(stderr,
               "dwconv: conv: M=%zu N=%zu P=%zu %s, mode %s, output %zu per row; backend %s, algo %s "
-              "(block_len %zu, simd %s, %d threads, workspace %s); %zu rows per block, %zu blocks; "
+              "(math %s, block_len %zu, simd %s, %d threads, workspace %s); %zu rows per block, %zu blocks; "
               "--memory-limit %s\n",
               r->rows, r->n, r->p, r->dt == NPY_F64 ? "float64" : "float32", cli_mode_name(o->mode), r->out_len,
-              cli_backend_name(info.backend), cli_algo_name(info.algo), info.block_len, info.simd ? info.simd : "?",
+              cli_backend_name(info.backend), cli_algo_name(info.algo), cli_math_name(info.math), info.block_len, info.simd ? info.simd : "?",
               info.threads, cli_fmt_bytes((double)info.workspace_bytes, ws, sizeof ws), rows,
               (r->rows + rows - 1) / rows, cli_fmt_bytes((double)limit, lim, sizeof lim));
   }

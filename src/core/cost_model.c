@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "cpu_fft_table.h"
+#include "gemm_model.h"
 #include "internal.h"
 
 typedef struct cost_constants {
@@ -115,6 +116,9 @@ dwconv_status dwconv__choose_algorithm(dwconv_problem *prob, int fft_available) 
   const cost_constants *k = prob->desc.backend == DWCONV_BACKEND_CUDA ? (f64 ? &cuda_f64 : &cuda_f32)
                                                                       : (f64 ? &cpu_f64 : &cpu_f32);
   dwconv_geometry *g = &prob->geom;
+  /* GEMM is only ever asked for (dwconv__gemm_check has refused it on the CPU): AUTO leaves it
+   * out while dwconv__gemm_row_cost's constants are unmeasured. */
+  if (prob->desc.algo == DWCONV_ALGO_GEMM) return dwconv__gemm_choose_block(prob);
   if (prob->desc.algo == DWCONV_ALGO_FFT && !fft_available)
     return dwconv__error(DWCONV_ERROR_NOT_SUPPORTED,
                          "ALGO_FFT requested but this dwconv was built without FFTW (DWCONV_WITH_FFTW=OFF)");

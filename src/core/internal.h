@@ -40,6 +40,7 @@ typedef enum dwconv_fault_site {
   DWCONV_FAULT_CUDA_MALLOC,    /* cudaMalloc */
   DWCONV_FAULT_CUDA_HOST_ALLOC, /* cudaMallocHost (pinned staging; refusal falls back to pageable) */
   DWCONV_FAULT_CUFFT_PLAN,     /* cuFFT plan creation */
+  DWCONV_FAULT_CUBLAS_HANDLE,  /* cuBLAS handle creation (cublasCreate) */
   DWCONV_FAULT_SITES
 } dwconv_fault_site;
 /* Makes the n-th call at `site` from now fail (1 = the next one); 0 disables. Returns how many

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "gemm_model.h"
 #include "internal.h"
 
 #ifdef _OPENMP
@@ -32,6 +33,7 @@ dwconv_desc dwconv_desc_make(size_t rows, size_t signal_len, size_t kernel_len,
   d.algo = DWCONV_ALGO_AUTO;
   d.threads = 0;
   d.device_memory_limit = 0;
+  d.math = DWCONV_MATH_IEEE;
   return d;
 }
 
@@ -89,8 +91,10 @@ static dwconv_status check_desc(const dwconv_desc *d) {
   if ((unsigned)d->backend > DWCONV_BACKEND_CUDA)
     return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "desc.backend %d is not a dwconv_backend",
                          (int)d->backend);
-  if ((unsigned)d->algo > DWCONV_ALGO_FFT)
+  if ((unsigned)d->algo > DWCONV_ALGO_GEMM)
     return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "desc.algo %d is not a dwconv_algo", (int)d->algo);
+  if ((unsigned)d->math > DWCONV_MATH_TF32X3)
+    return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "desc.math %d is not a dwconv_math", (int)d->math);
   if (d->threads < 0 || d->threads > DWCONV_MAX_THREADS)
     return dwconv__error(DWCONV_ERROR_INVALID_VALUE,
                          "desc.threads is %d; use 0 for all cores or a count from 1 to %d", d->threads,
@@ -169,6 +173,7 @@ static dwconv_status prepare_problem(const dwconv_desc *desc, dwconv_problem *pr
   prob->threads = dwconv__threads_cap(prob->threads); /* 1 in a forked child (threads.c) */
 
   st = resolve_backend(prob, ops);
+  if (st == DWCONV_SUCCESS) st = dwconv__gemm_check(prob);
   if (st != DWCONV_SUCCESS) return st;
   return dwconv__choose_algorithm(prob, fft_available(prob->desc.backend));
 }
@@ -359,8 +364,9 @@ dwconv_status dwconv_plan_get_info(const dwconv_plan *plan, dwconv_plan_info *in
   info->backend = plan->prob.desc.backend;
   info->algo = plan->prob.desc.algo;
   info->output_len = plan->prob.geom.out_len;
-  info->block_len = plan->prob.desc.algo == DWCONV_ALGO_FFT ? plan->prob.geom.block_len : 0;
-  info->block_step = plan->prob.desc.algo == DWCONV_ALGO_FFT ? plan->prob.geom.block_step : 0;
+  info->block_len = plan->prob.desc.algo != DWCONV_ALGO_DIRECT ? plan->prob.geom.block_len : 0;
+  info->block_step = plan->prob.desc.algo != DWCONV_ALGO_DIRECT ? plan->prob.geom.block_step : 0;
+  info->math = plan->prob.desc.math;
   info->threads = dwconv__threads_cap(plan->prob.threads);
   info->workspace_bytes = 0;
   info->simd = "";

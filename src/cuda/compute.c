@@ -3,6 +3,7 @@
  * the given stream; nothing here synchronizes or copies to or from the host. */
 #include "cuda_state.h"
 #include "cuda_util.h"
+#include "gemm.h"
 
 /* Forward transform of the whole FFT buffer in place (all s->shape.slots transforms). */
 dwconv_status dwconv__cuda_fft_forward(dwconv_cuda_state *s, cudaStream_t stream) {
@@ -46,6 +47,7 @@ dwconv_status dwconv__cuda_compute(dwconv_cuda_state *s, const dwconv_cuda_work 
                                    cudaStream_t stream) {
   if (s->prob.desc.algo == DWCONV_ALGO_DIRECT)
     return launched(dwconv__cuda_launch_direct(w, s->f64, stream), "direct kernel launch");
+  if (s->prob.desc.algo == DWCONV_ALGO_GEMM) return dwconv__cuda_gemm_compute(s, w, stream);
 
   const dwconv_geometry *g = &s->prob.geom;
   dwconv_cuda_os os;

@@ -6,6 +6,7 @@
 
 #include "cuda_state.h"
 #include "cuda_util.h"
+#include "gemm.h"
 
 /* A test-only size cap from the environment (DWCONV_CUDA_CHUNK_ROWS / _OUTS), 0 when unset
  * or not a positive number. Read once per create, so a test sets it before making a plan. */
@@ -44,7 +45,8 @@ static dwconv_status dev_alloc(dwconv_cuda_state *s, void **p, size_t bytes, con
 static dwconv_status shape_and_plans(dwconv_cuda_state *s) {
   const size_t env_rows = env_size("DWCONV_CUDA_CHUNK_ROWS");
   const size_t env_outs = env_size("DWCONV_CUDA_CHUNK_OUTS");
-  size_t reserve = 0;
+  /* GEMM: the cuBLAS workspace is known up front. */
+  size_t reserve = s->prob.desc.algo == DWCONV_ALGO_GEMM ? dwconv__cuda_gemm_workspace_bytes(s->budget) : 0;
   for (int attempt = 0;; attempt++) {
     dwconv_status st =
         dwconv__cuda_size_chunks(&s->prob, s->budget, reserve, env_rows, env_outs, &s->shape);
@@ -116,6 +118,7 @@ static dwconv_status create_state(const dwconv_problem *prob, void **state) {
     DWCONV_CUDA_TRY(st, cudaMemsetAsync(s->fft_buf, 0, bytes, s->streams[0]), "cudaMemsetAsync (FFT buffer)");
     DWCONV_CUDA_TRY(st, cudaStreamSynchronize(s->streams[0]), "cudaStreamSynchronize");
   }
+  if (prob->desc.algo == DWCONV_ALGO_GEMM) DWCONV_TRY(st, dwconv__cuda_gemm_create(s));
   *state = s;
   return DWCONV_SUCCESS;
 
@@ -144,6 +147,8 @@ static dwconv_status release(dwconv_cuda_state *s) {
   for (int k = 0; k < DWCONV_CUDA_SLOTS; k++)
     if (s->streams[k] != NULL) KEEP(cudaStreamSynchronize(s->streams[k]), "cudaStreamSynchronize");
   dwconv_status fst = dwconv__cuda_fft_destroy(s);
+  if (fst != DWCONV_SUCCESS && st == DWCONV_SUCCESS) st = fst;
+  fst = dwconv__cuda_gemm_destroy(s);
   if (fst != DWCONV_SUCCESS && st == DWCONV_SUCCESS) st = fst;
   if (s->fft_buf != NULL) KEEP(cudaFree(s->fft_buf), "cudaFree (FFT buffer)");
   if (s->kern != NULL) KEEP(cudaFree(s->kern), "cudaFree (kernel)");

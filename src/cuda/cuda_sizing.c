@@ -9,6 +9,7 @@
  * preferred; a row is split into output segments (whole overlap-save blocks) only when one row
  * alone does not fit. */
 #include "cuda_state.h"
+#include "gemm.h"
 
 #define CHUNK_TARGET ((size_t)256 << 20)
 
@@ -36,6 +37,7 @@ static size_t chunk_bytes(const dwconv_problem *prob, size_t rows, size_t outs) 
     size_t slot_ld = 2 * (g->block_len / 2 + 1);
     per_row = sat_add(per_row, sat_mul(sat_mul(nb, slot_ld), prob->elem_size));
   }
+  if (prob->desc.algo == DWCONV_ALGO_GEMM) per_row = sat_add(per_row, dwconv__cuda_gemm_row_bytes(prob, outs));
   return sat_mul(per_row, rows);
 }
 
@@ -51,7 +53,8 @@ static size_t kernel_bytes(const dwconv_problem *prob) {
 dwconv_status dwconv__cuda_size_chunks(const dwconv_problem *prob, size_t budget, size_t reserve,
                                        size_t env_rows, size_t env_outs, dwconv_cuda_shape *out) {
   const dwconv_geometry *g = &prob->geom;
-  const size_t align = is_fft(prob) ? g->block_step : 1;
+  /* FFT and GEMM chunks hold whole blocks (block_step outputs each). */
+  const size_t align = prob->desc.algo != DWCONV_ALGO_DIRECT ? g->block_step : 1;
   const size_t unit = align < g->out_len ? align : g->out_len;
   const size_t kern = kernel_bytes(prob);
   const size_t smallest = chunk_bytes(prob, 1, unit);

@@ -77,6 +77,8 @@ typedef struct dwconv_cuda_state {
   size_t fft_work_bytes;
 
   size_t device_bytes, pinned_bytes; /* for get_info */
+
+  struct dwconv_cuda_gemm *gemm; /* ALGO_GEMM: buffers and cuBLAS handle (gemm.h); else NULL */
 } dwconv_cuda_state;
 
 /* cuda_sizing.c: picks the chunk shape for prob within budget device bytes, of which

@@ -142,7 +142,7 @@ static size_t span(size_t rows, size_t ld, size_t len, size_t es) {
   return bytes;
 }
 
-enum { V_OK = 0, V_INVALID = 1, V_OVERFLOW = 2, V_NODEV = 4, V_KNS = 8 };
+enum { V_OK = 0, V_INVALID = 1, V_OVERFLOW = 2, V_NODEV = 4, V_KNS = 8, V_NOTSUP = 16 };
 
 typedef struct model {
   unsigned create, kernel, exec; /* V_* flags: broken rules per call */
@@ -172,6 +172,7 @@ static unsigned status_flag(dwconv_status st) {
     case DWCONV_ERROR_SIZE_OVERFLOW: return V_OVERFLOW;
     case DWCONV_ERROR_NO_DEVICE: return V_NODEV;
     case DWCONV_ERROR_KERNEL_NOT_SET: return V_KNS;
+    case DWCONV_ERROR_NOT_SUPPORTED: return V_NOTSUP;
     default: return 0x100;
   }
 }
@@ -287,14 +288,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t b = rd8(&r);
     d.backend = b < 250 ? (b % 2 ? DWCONV_BACKEND_CPU : DWCONV_BACKEND_AUTO) : (dwconv_backend)((int)b - 251);
   }
-  d.algo = (dwconv_algo)rd_enum(&r, 3);
+  d.algo = (dwconv_algo)rd_enum(&r, 4);
   d.threads = (int)(rd8(&r) % 5) - 1;
   d.device_memory_limit = rd8(&r);
 
   model m;
   memset(&m, 0, sizeof m);
   int enums_ok = (unsigned)d.dtype <= 1 && (unsigned)d.mode <= 3 && (unsigned)d.op <= 1 &&
-                 (unsigned)d.backend <= 2 && (unsigned)d.algo <= 2;
+                 (unsigned)d.backend <= 2 && (unsigned)d.algo <= 3;
   if (!enums_ok || d.threads < 0 || d.rows == 0 || d.signal_len == 0 || d.kernel_len == 0) m.create |= V_INVALID;
   m.es = d.dtype == DWCONV_FLOAT64 ? 8 : 4;
   int ovf = 0;
@@ -305,6 +306,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       m.create |= V_OVERFLOW;
   }
   if (d.backend == DWCONV_BACKEND_CUDA && dwconv_cuda_device_count() == 0) m.create |= V_NODEV;
+  /* ALGO_GEMM runs on CUDA plans only: a plan that lands on the CPU refuses it. */
+  if (enums_ok && d.algo == DWCONV_ALGO_GEMM &&
+      (d.backend == DWCONV_BACKEND_CPU || (d.backend == DWCONV_BACKEND_AUTO && dwconv_cuda_device_count() == 0)))
+    m.create |= V_NOTSUP;
   size_t n = d.signal_len, p = d.kernel_len, rows = d.rows;
 
   /* strides, pointers, call sequence */

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs the GPU-less test of the CUDA backend (see host_test.c) with ASan + UBSan.
+# Builds and runs the GPU-less tests of the CUDA backend (host_test.c, and gemm_test.c for the
+# GEMM path) with ASan + UBSan.
 # Usage: src/cuda/hosttest/run.sh [iterations]   (default 1500; about 5 minutes on 2 cores,
 # most of it thread creation in the kernel emulation). Needs gcc, g++ (C++20), FFTW3 dev
 # files (the CPU backend is linked too) and the CUDA headers (CUDA_HOME, default
@@ -20,6 +21,7 @@ extract() {
 extract "$root/src/cuda/direct_kernel.cu" "$out/kernel_body.inc"
 extract "$root/src/cuda/fft_kernels.cu" "$out/fft_body.inc"
 extract "$root/src/cuda/prep_kernel.cu" "$out/prep_body.inc"
+extract "$root/src/cuda/gemm_kernels.cu" "$out/gemm_body.inc"
 # The launch helper of direct_kernel.cu uses <<<>>>; drop it (emu_kernels.cpp has its own).
 awk '/^template <typename T, int THREADS>$/{getline n; if (n ~ /^cudaError_t launch/) {skip=1; next} else print; print n; next} skip && /^}$/ {skip=0; next} !skip' \
   "$out/kernel_body.inc" >"$out/kernel_body.tmp" && mv "$out/kernel_body.tmp" "$out/kernel_body.inc"
@@ -31,11 +33,20 @@ defs=(-D_GNU_SOURCE -DDWCONV_HAVE_CUDA -DDWCONV_HAVE_FFTW -DDWCONV_BUILDING_LIBR
 incs=(-I"$root/include" -I"$root/src/core" -I"$root/src/cuda" -I"$cuda/include")
 objs=()
 for f in "$root"/src/core/*.c "$root"/src/cpu/cpu_backend.c "$root"/src/cpu/direct_portable.c \
-         "$root"/src/cpu/fft_fftw.c "$root"/src/cuda/*.c "$here/mock_cuda.c" "$here/host_test.c"; do
+         "$root"/src/cpu/fft_fftw.c "$root"/src/cuda/*.c "$here/mock_cuda.c" "$here/mock_cublas.c"; do
   o="$out/$(basename "$f").o"
   gcc -std=c11 -fopenmp "${san[@]}" "${defs[@]}" "${incs[@]}" -c "$f" -o "$o"
   objs+=("$o")
 done
 g++ -std=c++20 "${san[@]}" -w "${incs[@]}" -I"$out" -c "$here/emu_kernels.cpp" -o "$out/emu_kernels.o"
-g++ "${san[@]}" -fopenmp "${objs[@]}" "$out/emu_kernels.o" -lfftw3f -lfftw3 -lm -lpthread -o "$out/host_test"
+g++ -std=c++20 "${san[@]}" -w "${incs[@]}" -I"$out" -c "$here/emu_gemm.cpp" -o "$out/emu_gemm.o"
+objs+=("$out/emu_kernels.o" "$out/emu_gemm.o")
+# Two programs over the same library objects: the randomised test of the whole backend and the
+# GEMM path's sweep (gemm_test.c).
+for t in host_test gemm_test; do
+  gcc -std=c11 "${san[@]}" "${defs[@]}" "${incs[@]}" -c "$here/$t.c" -o "$out/$t.o"
+  # -rdynamic: gemm.c finds (mock) cuBLAS in the program itself through dlsym.
+  g++ "${san[@]}" -fopenmp -rdynamic "${objs[@]}" "$out/$t.o" -lfftw3f -lfftw3 -lm -lpthread -ldl -o "$out/$t"
+done
 "$out/host_test" "${@:-1500}"
+"$out/gemm_test"
