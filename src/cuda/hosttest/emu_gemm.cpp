@@ -5,7 +5,9 @@
 // are exercised. The launchers mirror the grid/block choices of the .cu launchers.
 #include <climits>
 #include <cstring>
+#include <functional>
 #include "gemm_kernels.h"
+extern "C" void mock_enqueue(cudaStream_t s, void (*run)(void *), void *arg);
 struct dim { unsigned x = 0, y = 0, z = 0; };
 static dim threadIdx, blockIdx, gridDim, blockDim;
 #define __global__
@@ -23,22 +25,35 @@ template <class F> static void emulate(unsigned long long rows, size_t extent, F
   for (unsigned b = 0; b < gridDim.x; b++)
     for (unsigned t = 0; t < blockDim.x; t++) { blockIdx.x = b; threadIdx.x = t; f(); }
 }
+static void run_closure(void *p) {
+  auto *f = static_cast<std::function<void()> *>(p);
+  (*f)();
+  delete f;
+}
+// A launch: queued on its stream like every other kernel of the mock runtime. The work and
+// geometry are copied: the caller's structs may be gone when the queue reaches the kernel.
+template <class F> static void launch(cudaStream_t s, unsigned long long rows, size_t extent, F f) {
+  mock_enqueue(s, run_closure, new std::function<void()>([=] { emulate(rows, extent, f); }));
+}
 extern "C" cudaError_t dwconv__cuda_launch_gemm_gather(const dwconv_cuda_work *w, const dwconv_cuda_gemm_geo *geo,
-                                                       size_t xrows, void *x_hi, void *x_lo, int f64, cudaStream_t) {
+                                                       size_t xrows, void *x_hi, void *x_lo, int f64, cudaStream_t st) {
   const unsigned long long rows = (unsigned long long)xrows * geo->nb;
   if (rows == 0 || geo->kp == 0) return cudaSuccess;
   if (f64 && x_lo != nullptr) return cudaErrorInvalidValue;
-  if (f64) emulate(rows, geo->kp, [&] { gk::gemm_gather_kernel<double>(*w, *geo, xrows, (double *)x_hi, nullptr); });
-  else emulate(rows, geo->kp, [&] { gk::gemm_gather_kernel<float>(*w, *geo, xrows, (float *)x_hi, (float *)x_lo); });
+  const dwconv_cuda_work wk = *w;
+  const dwconv_cuda_gemm_geo g = *geo;
+  if (f64) launch(st, rows, g.kp, [=] { gk::gemm_gather_kernel<double>(wk, g, xrows, (double *)x_hi, nullptr); });
+  else launch(st, rows, g.kp, [=] { gk::gemm_gather_kernel<float>(wk, g, xrows, (float *)x_hi, (float *)x_lo); });
   return cudaSuccess;
 }
 extern "C" cudaError_t dwconv__cuda_launch_gemm_toeplitz(const void *taps, size_t ldk, size_t wrows, size_t p,
                                                          const dwconv_cuda_gemm_geo *geo, void *w_hi, void *w_lo,
-                                                         int f64, cudaStream_t) {
+                                                         int f64, cudaStream_t st) {
   const unsigned long long rows = (unsigned long long)wrows * geo->kp;
   if (rows == 0 || geo->t == 0) return cudaSuccess;
   if (f64 && w_lo != nullptr) return cudaErrorInvalidValue;
-  if (f64) emulate(rows, geo->t, [&] { gk::gemm_toeplitz_kernel<double>((const double *)taps, ldk, wrows, p, *geo, (double *)w_hi, nullptr); });
-  else emulate(rows, geo->t, [&] { gk::gemm_toeplitz_kernel<float>((const float *)taps, ldk, wrows, p, *geo, (float *)w_hi, (float *)w_lo); });
+  const dwconv_cuda_gemm_geo g = *geo;
+  if (f64) launch(st, rows, g.t, [=] { gk::gemm_toeplitz_kernel<double>((const double *)taps, ldk, wrows, p, g, (double *)w_hi, nullptr); });
+  else launch(st, rows, g.t, [=] { gk::gemm_toeplitz_kernel<float>((const float *)taps, ldk, wrows, p, g, (float *)w_hi, (float *)w_lo); });
   return cudaSuccess;
 }

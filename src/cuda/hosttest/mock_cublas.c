@@ -22,6 +22,8 @@ cublasStatus_t mock_cublas_fail_status;
 /* Calls of cublasGemmStridedBatchedEx and of each compute type, for the tests. */
 size_t mock_gemm_calls, mock_gemm_tf32_calls;
 
+void mock_enqueue(cudaStream_t s, void (*run)(void *), void *arg); /* mock_cuda.c */
+
 struct mock_handle {
   void *work;
   size_t work_bytes;
@@ -86,6 +88,44 @@ static float tf32(float x) {
   return y;
 }
 
+/* One queued GEMM (column-major, no transposes). */
+struct gemm_op {
+  int f64, round, m, n, k;
+  const void *A; int lda; long long sa;
+  const void *B; int ldb; long long sb;
+  void *C; int ldc; long long sc;
+  int batch;
+  double alpha, beta;
+};
+
+static void run_gemm(void *arg) {
+  const struct gemm_op *g = arg;
+  for (int b = 0; b < g->batch; b++)
+    for (int j = 0; j < g->n; j++)
+      for (int i = 0; i < g->m; i++) {
+        if (g->f64) {
+          const double *a = (const double *)g->A + b * g->sa, *bb = (const double *)g->B + b * g->sb;
+          double *c = (double *)g->C + b * g->sc;
+          double s = 0;
+          for (int l = 0; l < g->k; l++) s = fma(a[i + (long long)l * g->lda], bb[l + (long long)j * g->ldb], s);
+          double *out = &c[i + (long long)j * g->ldc];
+          *out = g->alpha * s + (g->beta == 0 ? 0 : g->beta * *out);
+        } else {
+          const float *a = (const float *)g->A + b * g->sa, *bb = (const float *)g->B + b * g->sb;
+          float *c = (float *)g->C + b * g->sc;
+          float s = 0;
+          for (int l = 0; l < g->k; l++) {
+            float x = a[i + (long long)l * g->lda], y = bb[l + (long long)j * g->ldb];
+            if (g->round) x = tf32(x), y = tf32(y);
+            s = fmaf(x, y, s);
+          }
+          float *out = &c[i + (long long)j * g->ldc];
+          *out = (float)g->alpha * s + ((float)g->beta == 0 ? 0 : (float)g->beta * *out);
+        }
+      }
+  free(arg);
+}
+
 cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation_t ta, cublasOperation_t tb,
                                           int m, int n, int k, const void *alpha, const void *A,
                                           cudaDataType at, int lda, long long sa, const void *B, cudaDataType bt,
@@ -116,28 +156,13 @@ cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation
   const int round = compute == CUBLAS_COMPUTE_32F_FAST_TF32;
   mock_gemm_calls++;
   mock_gemm_tf32_calls += round;
-  for (int b = 0; b < batch; b++)
-    for (int j = 0; j < n; j++)
-      for (int i = 0; i < m; i++) {
-        if (f64) {
-          const double *a = (const double *)A + b * sa, *bb = (const double *)B + b * sb;
-          double *c = (double *)C + b * sc;
-          double s = 0;
-          for (int l = 0; l < k; l++) s = fma(a[i + (long long)l * lda], bb[l + (long long)j * ldb], s);
-          double bv = *(const double *)beta;
-          c[i + (long long)j * ldc] = *(const double *)alpha * s + (bv == 0 ? 0 : bv * c[i + (long long)j * ldc]);
-        } else {
-          const float *a = (const float *)A + b * sa, *bb = (const float *)B + b * sb;
-          float *c = (float *)C + b * sc;
-          float s = 0;
-          for (int l = 0; l < k; l++) {
-            float x = a[i + (long long)l * lda], y = bb[l + (long long)j * ldb];
-            if (round) x = tf32(x), y = tf32(y);
-            s = fmaf(x, y, s);
-          }
-          float bv = *(const float *)beta;
-          c[i + (long long)j * ldc] = *(const float *)alpha * s + (bv == 0 ? 0 : bv * c[i + (long long)j * ldc]);
-        }
-      }
+  /* Like a real GEMM, queued on the handle's stream and run when the mock runtime reaches it
+   * (alpha and beta are read now: they are host scalars the caller may reuse). */
+  struct gemm_op *g = malloc(sizeof *g);
+  if (!g) abort();
+  *g = (struct gemm_op){f64, round, m, n, k, A, lda, sa, B, ldb, sb, C, ldc, sc, batch,
+                        f64 ? *(const double *)alpha : *(const float *)alpha,
+                        f64 ? *(const double *)beta : *(const float *)beta};
+  mock_enqueue(h->stream, run_gemm, g);
   return CUBLAS_STATUS_SUCCESS;
 }

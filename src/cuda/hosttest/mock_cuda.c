@@ -322,13 +322,19 @@ cudaError_t cudaStreamSynchronize(cudaStream_t s) {
   return ret(cudaSuccess);
 }
 cudaError_t cudaDeviceSynchronize(void) { drain_all(); return ret(cudaSuccess); }
-static mevent *events[MAXS];
-static int nevents;
+static mevent **events; /* every event ever made: queued operations may still name a
+                          destroyed one, so none is freed; kept reachable for the leak checker */
+static size_t nevents, events_cap;
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned f) {
   (void)f;
   if (sticky) return ret(sticky);
+  if (nevents == events_cap) {
+    events_cap = events_cap ? 2 * events_cap : 1024;
+    events = realloc(events, events_cap * sizeof *events);
+    if (!events) abort();
+  }
   mevent *v = calloc(1, sizeof *v);
-  events[nevents++ % MAXS] = v; /* kept reachable for the leak checker */
+  events[nevents++] = v;
   *e = (cudaEvent_t)v;
   return ret(cudaSuccess);
 }
