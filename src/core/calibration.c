@@ -189,6 +189,7 @@ static int num(const char **s, double lo, double hi, double *out) {
   errno = 0;
   double v = strtod(p, &end);
   if (end == p || errno == ERANGE || !isfinite(v) || v < lo || v > hi) return 0;
+  *out = v;
   *s = end;
   return 1;
 }
