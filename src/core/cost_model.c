@@ -20,10 +20,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include <limits.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "calibration.h"
 #include "cpu_fft_table.h"
@@ -40,37 +38,59 @@
 static const dwconv_cal_cuda_dtype cuda_builtin[2] = {{0.00004, 0.0030, 0.00050, 0.0050},
                                                       {0.00008, 0.0060, 0.00100, 0.0100}};
 
-/* ---- built-in CPU constants ---- */
-
-/* The L2 cache per core in bytes (0 when unknown). */
-static size_t l2_bytes(void) {
-  long v = -1;
-#ifdef _SC_LEVEL2_CACHE_SIZE
-  v = sysconf(_SC_LEVEL2_CACHE_SIZE);
-#endif
-  if (v > 0) return (size_t)v;
-  FILE *f = fopen("/sys/devices/system/cpu/cpu0/cache/index2/size", "r");
-  if (f == NULL) return 0;
-  unsigned long k = 0;
-  char unit = 0;
-  int n = fscanf(f, "%lu%c", &k, &unit);
-  fclose(f);
-  if (n < 1) return 0;
-  return unit == 'M' ? (size_t)k << 20 : (size_t)k << 10;
-}
+/* ---- built-in CPU constants ----
+ * Without a calibration file the constants are derived from what the running CPU tells:
+ * - Direct: the kernel variant picked at run time (dwconv_cpu_simd) and the CPU's vendor set
+ *   the multiply-add cost, from measurements per variant: AVX-512 on AMD Zen 4 0.0247 ns per
+ *   f32 multiply-add per thread (Zen 4 splits 512-bit operations into two 256-bit halves);
+ *   AVX-512 on Intel cores, which run two full-width FMAs a cycle, 0.6 x that (fitted to the
+ *   2-core Xeon's direct/FFT crossover, P ~ 110-130 against Zen 4's ~70); AVX2 0.035 ns
+ *   (Zen 3, which has half the vector registers of the AVX-512 kernel to block with);
+ *   portable 0.25 ns (Zen 3). f64 costs twice f32 in the SIMD kernels (half the lanes).
+ * - FFT: transform-pair times of cpu_fft_table.h (FFTW_ESTIMATE, Zen 4) plus 0.9 / 1.3 ns a
+ *   transform point for gather, multiply and scatter. FFTW runs the same AVX2 codelets on all
+ *   three machines; measured through the whole FFT path on Zen 3, the per-block costs came
+ *   within 10% of these for every length up to 32768 (docs/PERFORMANCE.md).
+ * - Threads: the model works per thread (both paths split rows over threads alike); the
+ *   thread count only scales the predicted time. */
 
 #define CPU_TABLE_LEN (sizeof cpu_fft_table / sizeof cpu_fft_table[0])
 
+/* 1 on an Intel CPU (x86 builds with GCC or clang), else 0. */
+static int cpu_is_intel(void) {
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  return __builtin_cpu_is("intel") != 0;
+#else
+  return 0;
+#endif
+}
+
 void dwconv__cal_builtin_cpu(dwconv_cal_cpu *out) {
   memset(out, 0, sizeof *out);
-  /* Direct: AVX-512 measured 0.0247 ns per f32 multiply-add per thread on the Zen 4
-   * development machine; 0.05 ns per output. */
-  const double mac[2] = {0.0247, 0.0494}, outc[2] = {0.05, 0.10}, point[2] = {0.9, 1.3};
-  (void)l2_bytes;
+  const char *simd = dwconv__cpu_simd_name();
+  double mac32, mac64, out32 = 0.05, out64 = 0.10;
+  if (strcmp(simd, "avx512") == 0) {
+    mac32 = cpu_is_intel() ? 0.6 * 0.0247 : 0.0247;
+    mac64 = 2 * mac32;
+  } else if (strcmp(simd, "avx2") == 0) {
+    mac32 = 0.035;
+    mac64 = 0.070;
+  } else {
+    mac32 = 0.25;
+    mac64 = 0.21;
+    out32 = 0.08;
+    out64 = 0.24;
+  }
+  const double mac[2] = {mac32, mac64}, outc[2] = {out32, out64}, point[2] = {0.9, 1.3};
+  out->t_call = 1000;
   for (int d = 0; d < 2; d++) {
     dwconv_cal_cpu_dtype *c = &out->dt[d];
     c->t_mac = mac[d];
     c->t_out = outc[d];
+    /* 0, not the ~200 ns measured on Zen 3: the built-in FFT figures hold no per-row cost
+     * either (transforms and points only), and charging one side alone would tip tiny rows
+     * to FFT. */
     c->t_row = 0;
 #ifdef DWCONV_HAVE_FFTW
     for (size_t i = 0; i < CPU_TABLE_LEN && c->nlens < DWCONV_CAL_MAX_LENS; i++) {
@@ -80,6 +100,8 @@ void dwconv__cal_builtin_cpu(dwconv_cal_cpu *out) {
       x->pair = (d ? e->cplx_f64 : e->cplx_f32) + 2 * e->L * point[d];
       x->single = (d ? e->real_f64 : e->real_f32) + e->L * point[d];
     }
+#else
+    (void)point;
 #endif
     dwconv__cal_prune(c);
   }
