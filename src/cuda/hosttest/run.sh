@@ -22,7 +22,7 @@ san=(-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all)
 defs=(-D_GNU_SOURCE -DDWCONV_HAVE_CUDA -DDWCONV_HAVE_FFTW -DDWCONV_BUILDING_LIBRARY)
 incs=(-I"$root/include" -I"$root/src/core" -I"$root/src/cuda" -I"$cuda/include")
 objs=()
-for f in "$root"/src/core/*.c "$root"/src/cpu/cpu_backend.c "$root"/src/cpu/direct_portable.c \
+for f in "$root"/src/core/*.c "$root"/src/cpu/cpu_backend.c "$root"/src/cpu/cpu_calibrate.c "$root"/src/cpu/direct_portable.c \
          "$root"/src/cpu/fft_fftw.c "$root"/src/cuda/*.c "$here/mock_cuda.c" "$here/host_test.c"; do
   o="$out/$(basename "$f").o"
   gcc -std=c11 -fopenmp "${san[@]}" "${defs[@]}" "${incs[@]}" -c "$f" -o "$o"
