@@ -8,16 +8,23 @@
  *   parallel region for a scheduler time slice (seen here: 2-4 ms steps in 0.5 ms runs),
  *   while one thread just runs on the free core.
  * - Interleaved: every measurement's plan is made first, then PASSES passes each time every
- *   measurement twice. A burst of load lasting part of the second hits some passes of every
+ *   measurement once. A burst of load lasting part of the second hits some passes of every
  *   measurement alike instead of all repeats of a few, so the ratios the choice depends on
- *   stay right. Each figure is the median over passes of the faster of its two runs.
+ *   stay right. Each figure is the median over passes.
+ * - From memory, not cache: the arrays worth choosing an algorithm for are larger than the
+ *   caches, and streaming A and C from memory costs the FFT path (a few operations per
+ *   sample) far more than the direct path (P multiply-adds per sample). So each run reads A
+ *   and writes C at the next place in a pool twice the size of the last-level cache (from
+ *   sysconf / sysfs; at least 16 MiB): what a run touches was evicted by the runs since.
  * Budget: about 1-2 s for both dtypes. */
 #define _POSIX_C_SOURCE 200809L
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../core/calibration.h"
 #include "internal.h"
@@ -27,7 +34,7 @@
 #define FFT_POINTS (1 << 16)
 /* Longest block length measured; longer ones are extrapolated (cost_model.c), with a margin. */
 #define FFT_MAX_MEASURED 32768
-#define PASSES 5
+#define PASSES 7
 /* Direct: two kernel lengths around where direct and FFT meet on the machines seen so far
  * (P ~ 50-200) give the per-tap slope and the per-output intercept; short rows the per-row
  * cost. */
@@ -77,6 +84,31 @@ static dwconv_status meas_init(meas *m, const void *B, int f64, size_t rows, siz
   return st;
 }
 
+/* Bytes of the last-level cache (the largest cache sysconf or sysfs reports), 0 if unknown. */
+static size_t llc_bytes(void) {
+  long v = -1;
+#ifdef _SC_LEVEL3_CACHE_SIZE
+  v = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  if (v <= 0) v = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+  if (v > 0) return (size_t)v;
+  size_t best = 0;
+  for (int i = 0; i < 8; i++) {
+    char name[96];
+    snprintf(name, sizeof name, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+    FILE *f = fopen(name, "r");
+    if (f == NULL) continue;
+    unsigned long k = 0;
+    char unit = 'K';
+    if (fscanf(f, "%lu%c", &k, &unit) >= 1) {
+      size_t b = unit == 'M' ? (size_t)k << 20 : (size_t)k << 10;
+      if (b > best) best = b;
+    }
+    fclose(f);
+  }
+  return best;
+}
+
 /* Median over passes, per row (ns of one thread's work per row). */
 static double meas_row(meas *m) {
   qsort(m->t, PASSES, sizeof m->t[0], cmp_double);
@@ -114,20 +146,24 @@ dwconv_status dwconv__cal_measure_cpu(dwconv_cal_cpu *out, int threads) {
   /* Per dtype: 3 direct measurements, then a pair and a single measurement per length. */
   const size_t per_dt = 3 + 2 * nl, total = 1 + 2 * per_dt;
   meas *ms = (meas *)calloc(total, sizeof *ms);
-  /* Room for the largest problem: FFT rows_for(2L) x 2 x step samples (at most FFT_POINTS +
-   * 4 L), direct 2 x DIRECT_N, short rows SHORT_ROWS x SHORT_N; B at most as large. */
+  /* A and C come from a pool twice the last-level cache (see the top); B, set once per
+   * measurement, from its own buffer. The largest problem: FFT rows_for(2L) x 2 x step
+   * samples (at most FFT_POINTS + 4 L), direct 2 x DIRECT_N, short rows SHORT_ROWS x SHORT_N. */
   const size_t elems = (size_t)FFT_POINTS + 4 * (size_t)FFT_MAX_MEASURED;
-  void *A = dwconv__malloc(elems * 8), *B = dwconv__malloc(elems * 8), *C = dwconv__malloc(elems * 8);
+  size_t llc = llc_bytes(), pool_bytes = 2 * llc;
+  if (pool_bytes < ((size_t)16 << 20)) pool_bytes = (size_t)16 << 20;
+  if (pool_bytes > ((size_t)512 << 20)) pool_bytes = (size_t)512 << 20;
+  const size_t pool_elems = pool_bytes / 8; /* in doubles: slices are 8-byte aligned */
+  double *pool = (double *)dwconv__malloc(pool_bytes);
+  void *B = dwconv__malloc(elems * 8);
   dwconv_status st = DWCONV_SUCCESS;
-  if (ms == NULL || A == NULL || B == NULL || C == NULL) {
-    st = dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating calibration buffers");
+  if (ms == NULL || pool == NULL || B == NULL) {
+    st = dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY, "allocating calibration buffers (%zu MiB)", pool_bytes >> 20);
     goto done;
   }
   /* Ordinary values (not zeros or denormals, which some CPUs handle at another speed). */
-  for (size_t i = 0; i < elems; i++) {
-    ((double *)A)[i] = 0.5 + (double)(i % 7) * 0.125;
-    ((double *)B)[i] = 0.25 - (double)(i % 5) * 0.0625;
-  }
+  for (size_t i = 0; i < pool_elems; i++) pool[i] = 0.5 + (double)(i % 7) * 0.125;
+  for (size_t i = 0; i < elems; i++) ((double *)B)[i] = 0.25 - (double)(i % 5) * 0.0625;
   size_t k = 0;
   /* The per-call cost: a call too small to start threads. */
   st = meas_init(&ms[k++], B, 0, 1, 16, 3, 0);
@@ -144,18 +180,18 @@ dwconv_status dwconv__cal_measure_cpu(dwconv_cal_cpu *out, int threads) {
     }
   }
   if (st != DWCONV_SUCCESS) goto done;
-  /* One untimed call each first (first touch of buffers), then the passes. */
+  /* One untimed call each first (first touch of each plan's buffers), then the passes. */
+  size_t at = 0; /* next free place in the pool, in doubles */
   for (int pass = -1; pass < PASSES; pass++)
     for (size_t j = 0; j < total; j++) {
       meas *m = &ms[j];
-      double best = INFINITY;
-      for (int r = 0; r < (pass < 0 ? 1 : 2); r++) {
-        double t0 = now_ns();
-        (void)dwconv__cpu_ops.execute(m->state, A, (ptrdiff_t)m->n, C, (ptrdiff_t)m->n);
-        double t = now_ns() - t0;
-        if (t < best) best = t;
-      }
-      if (pass >= 0) m->t[pass] = best;
+      size_t span = (m->rows * m->n + 7) & ~(size_t)7; /* 64-byte steps: 8 doubles */
+      if (at + 2 * span > pool_elems) at = 0;
+      double *a = pool + at, *c = pool + at + span;
+      at += 2 * span;
+      double t0 = now_ns();
+      (void)dwconv__cpu_ops.execute(m->state, a, (ptrdiff_t)m->n, c, (ptrdiff_t)m->n);
+      if (pass >= 0) m->t[pass] = now_ns() - t0;
     }
 
   k = 0;
@@ -184,8 +220,7 @@ done:
   for (size_t j = 0; ms != NULL && j < total; j++)
     if (ms[j].state != NULL) dwconv__cpu_ops.destroy(ms[j].state);
   free(ms);
-  dwconv__free(A);
+  dwconv__free(pool);
   dwconv__free(B);
-  dwconv__free(C);
   return st;
 }
