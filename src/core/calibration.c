@@ -45,6 +45,16 @@
 #define MAX_LINE 400
 
 static pthread_mutex_t cal_mutex = PTHREAD_MUTEX_INITIALIZER;
+/* fork() while another thread holds the lock (reading the file) would leave the child a
+ * lock nobody releases: it is taken around fork, as the FFTW planner lock is. */
+static pthread_once_t cal_atfork_once = PTHREAD_ONCE_INIT;
+static void cal_lock_raw(void) { pthread_mutex_lock(&cal_mutex); }
+static void cal_unlock_raw(void) { pthread_mutex_unlock(&cal_mutex); }
+static void cal_install_atfork(void) { (void)pthread_atfork(cal_lock_raw, cal_unlock_raw, cal_unlock_raw); }
+static void cal_lock(void) {
+  pthread_once(&cal_atfork_once, cal_install_atfork);
+  cal_lock_raw();
+}
 static int cal_loaded;           /* the file (or its absence) has been looked at */
 static dwconv_cal_file cal_file; /* valid when cal_have */
 static int cal_have;
@@ -483,21 +493,21 @@ static void load_locked(void) {
 }
 
 int dwconv__cal_cpu(dwconv_cal_cpu *out) {
-  pthread_mutex_lock(&cal_mutex);
+  cal_lock();
   load_locked();
   int src = DWCONV_CONSTANTS_BUILTIN;
   if (cal_have && cal_file.has_cpu) {
     *out = cal_file.cpu;
     src = DWCONV_CONSTANTS_CALIBRATED;
   }
-  pthread_mutex_unlock(&cal_mutex);
+  cal_unlock_raw();
   if (src == DWCONV_CONSTANTS_BUILTIN) dwconv__cal_builtin_cpu(out);
   return src;
 }
 
 int dwconv__cal_cuda(const char *device, int cc_major, int cc_minor, dwconv_cal_cuda_dtype out[2]) {
   int found = 0;
-  pthread_mutex_lock(&cal_mutex);
+  cal_lock();
   load_locked();
   for (int i = 0; cal_have && i < cal_file.ncuda && !found; i++) {
     const dwconv_cal_cuda *c = &cal_file.cuda[i];
@@ -507,25 +517,25 @@ int dwconv__cal_cuda(const char *device, int cc_major, int cc_minor, dwconv_cal_
       found = 1;
     }
   }
-  pthread_mutex_unlock(&cal_mutex);
+  cal_unlock_raw();
   return found;
 }
 
 /* Whether any loaded file has CUDA constants (so the CUDA model asks the device's name only
  * then). */
 int dwconv__cal_has_cuda(void) {
-  pthread_mutex_lock(&cal_mutex);
+  cal_lock();
   load_locked();
   int n = cal_have ? cal_file.ncuda : 0;
-  pthread_mutex_unlock(&cal_mutex);
+  cal_unlock_raw();
   return n > 0;
 }
 
 void dwconv__cal_reset(void) {
-  pthread_mutex_lock(&cal_mutex);
+  cal_lock();
   cal_loaded = 0;
   cal_have = 0;
-  pthread_mutex_unlock(&cal_mutex);
+  cal_unlock_raw();
 }
 
 /* ---- public ---- */
@@ -534,12 +544,12 @@ dwconv_status dwconv_calibration_status(dwconv_calibration_state *state) {
   dwconv__clear_error();
   if (state == NULL) return dwconv__error(DWCONV_ERROR_INVALID_VALUE, "state is NULL");
   memset(state, 0, sizeof *state);
-  pthread_mutex_lock(&cal_mutex);
+  cal_lock();
   load_locked();
   state->source = cal_have && cal_file.has_cpu ? DWCONV_CONSTANTS_CALIBRATED : DWCONV_CONSTANTS_BUILTIN;
   memcpy(state->path, cal_path, sizeof state->path);
   memcpy(state->reason, cal_reason, sizeof state->reason);
-  pthread_mutex_unlock(&cal_mutex);
+  cal_unlock_raw();
   dwconv__cal_machine_key(state->key, sizeof state->key);
   return DWCONV_SUCCESS;
 }
@@ -621,13 +631,13 @@ dwconv_status dwconv_calibrate(const char *path) {
   f->has_cpu = 1;
   for (int d = 0; d < 2; d++) dwconv__cal_prune(&f->cpu.dt[d]);
   /* CUDA constants already in the file being replaced are kept (they come from a GPU run). */
-  pthread_mutex_lock(&cal_mutex);
+  cal_lock();
   load_locked();
   if (cal_have && strcmp(cal_path, where) == 0) {
     f->ncuda = cal_file.ncuda;
     memcpy(f->cuda, cal_file.cuda, sizeof f->cuda);
   }
-  pthread_mutex_unlock(&cal_mutex);
+  cal_unlock_raw();
   char *text = dwconv__cal_format(f);
   if (text == NULL) {
     free(f);
@@ -641,7 +651,7 @@ dwconv_status dwconv_calibrate(const char *path) {
   free(text);
   /* The measured constants take effect in this process whether or not the file could be
    * written (dwconv_calibration_status reports it). */
-  pthread_mutex_lock(&cal_mutex);
+  cal_lock();
   cal_loaded = 1;
   cal_have = 1;
   cal_file = *f;
@@ -650,7 +660,7 @@ dwconv_status dwconv_calibrate(const char *path) {
     cal_reason[0] = '\0';
   else
     snprintf(cal_reason, sizeof cal_reason, "measured in this process but not saved: %.400s", dwconv_last_error());
-  pthread_mutex_unlock(&cal_mutex);
+  cal_unlock_raw();
   free(f);
   return st;
 }
