@@ -131,8 +131,9 @@ typedef struct dwconv_plan_info {
   size_t workspace_bytes; /* memory the plan holds (host + device), kernel included */
   const char *simd;       /* CPU direct plans: kernel variant "avx512", "avx2" or "portable";
                              CPU FFT plans: "fftw"; CUDA plans: "cuda" */
-  dwconv_constants_source constants_source; /* where the constants that chose algo and
-                                               block_len came from (for the plan's backend) */
+  dwconv_constants_source constants_source; /* where the cost model's constants for the
+                                               plan's backend came from when the plan was made
+                                               (they chose algo under ALGO_AUTO, and block_len) */
 } dwconv_plan_info;
 
 typedef struct dwconv_plan dwconv_plan; /* opaque */

@@ -220,7 +220,14 @@ dwconv_status dwconv__choose_algorithm(dwconv_problem *prob, int fft_available) 
   if (prob->desc.algo == DWCONV_ALGO_FFT && !fft_available)
     return dwconv__error(DWCONV_ERROR_NOT_SUPPORTED,
                          "ALGO_FFT requested but this dwconv was built without FFTW (DWCONV_WITH_FFTW=OFF)");
-  prob->constants_source = DWCONV_CONSTANTS_BUILTIN;
+  /* The constants are looked up for every plan, also one whose algorithm is fixed, so that
+   * plan info always says which constants the backend uses now. */
+  dwconv_cal_cuda_dtype kc[2];
+  dwconv_cal_cpu k;
+  if (prob->desc.backend == DWCONV_BACKEND_CUDA)
+    prob->constants_source = (dwconv_constants_source)cuda_constants(kc);
+  else
+    prob->constants_source = (dwconv_constants_source)dwconv__cal_cpu(&k);
   if (prob->desc.algo == DWCONV_ALGO_DIRECT || !fft_available) {
     prob->desc.algo = DWCONV_ALGO_DIRECT;
     return DWCONV_SUCCESS;
@@ -228,15 +235,12 @@ dwconv_status dwconv__choose_algorithm(dwconv_problem *prob, int fft_available) 
   size_t L = 0;
   dwconv_algo pick = DWCONV_ALGO_DIRECT;
   if (prob->desc.backend == DWCONV_BACKEND_CUDA) {
-    dwconv_cal_cuda_dtype k[2];
-    prob->constants_source = (dwconv_constants_source)cuda_constants(k);
+    const dwconv_cal_cuda_dtype *kk = kc;
     double fft = 0;
-    L = cuda_best_block(&k[f64], g, &fft);
-    double direct = (double)g->out_len * ((double)g->p * k[f64].t_mac + k[f64].t_out);
+    L = cuda_best_block(&kk[f64], g, &fft);
+    double direct = (double)g->out_len * ((double)g->p * kk[f64].t_mac + kk[f64].t_out);
     pick = L != 0 && fft < direct ? DWCONV_ALGO_FFT : DWCONV_ALGO_DIRECT;
   } else {
-    dwconv_cal_cpu k;
-    prob->constants_source = (dwconv_constants_source)dwconv__cal_cpu(&k);
     (void)dwconv__cpu_predict(&k, g, prob->desc.dtype, prob->threads, 1, &pick, &L);
   }
   if (L == 0) {
