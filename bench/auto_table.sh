@@ -5,6 +5,10 @@
 # constants calibrated on this machine just before and once with the built-in constants
 # (DWCONV_CALIBRATION=off).
 #
+# On a machine shared with other work, running it at a higher priority (as root:
+# nice -n -15 bench/auto_table.sh) keeps other processes from landing in the middle of the
+# parallel regions being timed; say so when quoting its numbers.
+#
 #   bench/auto_table.sh [BUILD_DIR] [REPEAT]     (defaults: build, 7)
 #
 # The calibration is written to a temporary file (the user's own calibration file is neither
@@ -31,8 +35,9 @@ for consts in calibrated built-in; do
     for dt in f32 f64; do
       echo
       echo "## $consts constants: M=$1, N=$2, $dt, same (load $(cut -d' ' -f1 /proc/loadavg))"
+      # bench_auto's per-P spread lines (median [min-max] of each plan) come first, as comments.
       DWCONV_CALIBRATION="$use" "$bench" --rows "$1" --signal "$2" --dtype "$dt" --mode same \
-        --repeat "$repeat" 2>/dev/null
+        --repeat "$repeat" 2>&1 | sed 's/^P /# spread (ms, median [min-max] n=runs) P /'
     done
   done
 done
