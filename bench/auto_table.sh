@@ -5,9 +5,10 @@
 # constants calibrated on this machine just before and once with the built-in constants
 # (DWCONV_CALIBRATION=off).
 #
-# On a machine shared with other work, running it at a higher priority (as root:
-# nice -n -15 bench/auto_table.sh) keeps other processes from landing in the middle of the
-# parallel regions being timed; say so when quoting its numbers.
+# Measure on a quiet machine. Other work moves these timings more than the 10% being
+# checked, and a higher priority does not help much: at load average 20-27 here, nice -n -20
+# still measured P = 3 direct at 10x its quiet time (memory bandwidth and kernel time are
+# shared too). The load average is printed before each table.
 #
 #   bench/auto_table.sh [BUILD_DIR] [REPEAT]     (defaults: build, 7)
 #
