@@ -266,8 +266,8 @@ DWCONV_API dwconv_status dwconv_fft_wisdom_import(const char *path);
 /* ---- calibration of the cost model ----
  * ALGO_AUTO and the FFT block length are chosen by a cost model. Its built-in constants are
  * adjusted to the CPU at run time; measured ones are better. dwconv_calibrate() measures them
- * on this machine (about 1-2 s) and saves them in a calibration file, which every later
- * process loads by itself, on its first plan, from:
+ * on this machine (1-3 s) and saves them in a calibration file, which every later process
+ * loads by itself, on its first plan, from:
  *   $DWCONV_CALIBRATION when set ("off" or "": use no file, always the built-in constants),
  *   else $XDG_CACHE_HOME/dwconv/calibration-v1.txt (when XDG_CACHE_HOME is an absolute path),
  *   else $HOME/.cache/dwconv/calibration-v1.txt.
@@ -296,7 +296,7 @@ DWCONV_API dwconv_status dwconv_calibration_status(dwconv_calibration_state *sta
 
 /* Measures the cost model's CPU constants on this machine (direct multiply-add and per-output
  * times, FFT block costs for each candidate block length, per-row and per-call overheads; both
- * dtypes, the default thread count; about 1-2 s) and saves them to `path`, or, for a NULL
+ * dtypes, the default thread count; 1-3 s) and saves them to `path`, or, for a NULL
  * path, to the default place above (creating its directory, mode 0700). The file is written
  * atomically (a temporary file in the same directory, fsync'ed, renamed over the old one), so
  * readers and concurrent calibrations never see a torn file. Plans made afterwards in this

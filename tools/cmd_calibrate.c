@@ -14,7 +14,7 @@ static void calibrate_usage(FILE *f) {
   fputs("usage: dwconv calibrate [-o FILE] [--status]\n"
         "\n"
         "Measures the constants ALGO_AUTO's cost model uses (direct and FFT costs, both\n"
-        "dtypes, the default thread count; about 1-2 s) and saves them where every later\n"
+        "dtypes, the default thread count; 1-3 s) and saves them where every later\n"
         "process finds them: FILE, else $DWCONV_CALIBRATION, else\n"
         "$XDG_CACHE_HOME/dwconv/calibration-v1.txt or ~/.cache/dwconv/calibration-v1.txt.\n"
         "Run it on a quiet machine, with the OMP_NUM_THREADS the programs will use.\n"
