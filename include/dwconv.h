@@ -136,6 +136,12 @@ typedef struct dwconv_desc {
   dwconv_math math;           /* IEEE (default); TF32 / TF32X3: float32 CUDA GEMM plans only */
 } dwconv_desc;
 
+/* Where the cost model's constants (the figures ALGO_AUTO and the FFT block length are chosen
+ * by) came from. BUILTIN: built into the library, adjusted at run time to the CPU's SIMD
+ * variant and cache sizes; CALIBRATED: measured on this machine by dwconv_calibrate() and
+ * read from the calibration file (see dwconv_calibrate). */
+typedef enum { DWCONV_CONSTANTS_BUILTIN = 0, DWCONV_CONSTANTS_CALIBRATED = 1 } dwconv_constants_source;
+
 /* What a plan actually does, filled by dwconv_plan_get_info(). */
 typedef struct dwconv_plan_info {
   dwconv_backend backend; /* CPU or CUDA, never AUTO */
@@ -150,6 +156,9 @@ typedef struct dwconv_plan_info {
   const char *simd;       /* CPU direct plans: kernel variant "avx512", "avx2" or "portable";
                              CPU FFT plans: "fftw"; CUDA plans: "cuda" */
   dwconv_math math;       /* the arithmetic used: IEEE unless a GEMM plan was asked for TF32 */
+  dwconv_constants_source constants_source; /* where the cost model's constants for the
+                                               plan's backend came from when the plan was made
+                                               (they chose algo under ALGO_AUTO, and block_len) */
 } dwconv_plan_info;
 
 typedef struct dwconv_plan dwconv_plan; /* opaque */
@@ -278,6 +287,50 @@ DWCONV_API dwconv_status dwconv_fft_wisdom_export(const char *path);
  * own importer would abort the process on some), or that this FFTW rejects (e.g. made by
  * another FFTW version); on failure plans made afterwards are as good as before the call. */
 DWCONV_API dwconv_status dwconv_fft_wisdom_import(const char *path);
+
+/* ---- calibration of the cost model ----
+ * ALGO_AUTO and the FFT block length are chosen by a cost model. Its built-in constants are
+ * adjusted to the CPU at run time; measured ones are better. dwconv_calibrate() measures them
+ * on this machine (1-3 s) and saves them in a calibration file, which every later process
+ * loads by itself, on its first plan, from:
+ *   $DWCONV_CALIBRATION when set ("off" or "": use no file, always the built-in constants),
+ *   else $XDG_CACHE_HOME/dwconv/calibration-v1.txt (when XDG_CACHE_HOME is an absolute path),
+ *   else $HOME/.cache/dwconv/calibration-v1.txt.
+ * A file is used only when it was made for this machine: same CPU model, SIMD variant
+ * (dwconv_cpu_simd), default thread count (OMP_NUM_THREADS / omp_get_max_threads), dwconv
+ * version and FFTW version. Any other file (missing, unreadable, not a regular file, corrupt,
+ * truncated, edited, made elsewhere) is ignored, never trusted: plans then use the built-in
+ * constants, and dwconv_calibration_status says why. The constants only steer the choice of
+ * algorithm and block length; results are correct whichever constants are used. The file may
+ * also hold CUDA constants, keyed by device name and compute capability (docs/PERFORMANCE.md);
+ * CUDA plans without an entry for their device use built-in ones. */
+
+/* What dwconv_calibration_status reports. */
+typedef struct dwconv_calibration_state {
+  dwconv_constants_source source; /* the CPU constants CPU plans made now use */
+  char path[1024];   /* the calibration file looked at (or written by dwconv_calibrate);
+                        "" when there is no place for one */
+  char reason[512];  /* why no calibration file is used (missing, corrupt, other machine, ...);
+                        "" when one is */
+  char key[512];     /* what a file must have been made for to be used on this machine */
+} dwconv_calibration_state;
+
+/* Fills *state: which constants CPU plans use now and, when not a calibration file, why.
+ * Loads the file first if no plan has yet. INVALID_VALUE for a NULL state. */
+DWCONV_API dwconv_status dwconv_calibration_status(dwconv_calibration_state *state);
+
+/* Measures the cost model's CPU constants on this machine (direct multiply-add and per-output
+ * times, FFT block costs for each candidate block length, per-row and per-call overheads; both
+ * dtypes, the default thread count; 1-3 s) and saves them to `path`, or, for a NULL
+ * path, to the default place above (creating its directory, mode 0700). The file is written
+ * atomically (a temporary file in the same directory, fsync'ed, renamed over the old one), so
+ * readers and concurrent calibrations never see a torn file. Plans made afterwards in this
+ * process use the new constants, also when saving failed. CUDA constants in the file being
+ * replaced are kept. Returns IO when the file cannot be written (dwconv_last_error says why),
+ * INVALID_VALUE for an empty path or, with a NULL path, when there is no default place
+ * (DWCONV_CALIBRATION=off, no HOME), OUT_OF_MEMORY. Run it on a quiet machine: the medians of
+ * short repeats absorb brief disturbances, not a machine that is busy throughout. */
+DWCONV_API dwconv_status dwconv_calibrate(const char *path);
 
 #ifdef __cplusplus
 }

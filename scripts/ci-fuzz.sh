@@ -3,7 +3,8 @@
 #   fuzz_api  (tests/fuzz/fuzz_api.c)  public API argument checks + small executions
 #   fuzz_npy  (tests/cli/fuzz_npy.c)   the CLI's .npy header parser
 #   fuzz_wisdom (tests/fuzz/fuzz_wisdom.c) FFT wisdom files (dwconv_fft_wisdom_import)
-# Each target starts from its corpus (tests/fuzz/corpus_api, _npy, _wisdom) and runs
+#   fuzz_calibration (tests/fuzz/fuzz_calibration.c) cost model calibration files
+# Each target starts from its corpus (tests/fuzz/corpus_api, _npy, _wisdom, _calibration) and runs
 # DWCONV_FUZZ_SECONDS (default 60) seconds. New inputs go to the build dir, never into the
 # source tree (set DWCONV_FUZZ_MERGE=1 to merge them into the checked-in corpora, then review).
 # Crashes are written to $DWCONV_FUZZ_DIR/artifacts/ and make the script exit 1.
@@ -12,14 +13,14 @@
 # DWCONV_FUZZ_REQUIRED=1 turns that into a failure.
 #
 # Environment: CLANG (default clang), DWCONV_FUZZ_DIR (default build-fuzz), DWCONV_JOBS,
-#   DWCONV_FUZZ_SECONDS, DWCONV_FUZZ_TARGETS (default "fuzz_api fuzz_npy fuzz_wisdom").
+#   DWCONV_FUZZ_SECONDS, DWCONV_FUZZ_TARGETS (default "fuzz_api fuzz_npy fuzz_wisdom fuzz_calibration").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 dir="${DWCONV_FUZZ_DIR:-build-fuzz}"
 secs="${DWCONV_FUZZ_SECONDS:-60}"
 jobs="${DWCONV_JOBS:-$(nproc)}"
-targets="${DWCONV_FUZZ_TARGETS:-fuzz_api fuzz_npy fuzz_wisdom}"
+targets="${DWCONV_FUZZ_TARGETS:-fuzz_api fuzz_npy fuzz_wisdom fuzz_calibration}"
 cc="${CLANG:-clang}"
 
 skip() {
@@ -51,6 +52,7 @@ for t in $targets; do
     fuzz_api) corpus="$root/tests/fuzz/corpus_api" ;;
     fuzz_npy) corpus="$root/tests/fuzz/corpus_npy" ;;
     fuzz_wisdom) corpus="$root/tests/fuzz/corpus_wisdom" ;;
+    fuzz_calibration) corpus="$root/tests/fuzz/corpus_calibration" ;;
     *) echo "ci-fuzz: unknown target $t"; exit 2 ;;
   esac
   work="$dir/corpus_work/$t"
@@ -59,6 +61,7 @@ for t in $targets; do
   log="$dir/$t.log"
   maxlen=512
   [ "$t" = fuzz_wisdom ] && maxlen=4096 # real wisdom files are 1-3 KB
+  [ "$t" = fuzz_calibration ] && maxlen=4096 # real calibration files are 2-3 KB
   if "$dir/$t" "$work" "$corpus" -max_total_time="$secs" -timeout=20 -rss_limit_mb=4096 \
       -malloc_limit_mb=16384 -max_len="$maxlen" -print_final_stats=1 \
       -artifact_prefix="$dir/artifacts/$t-" >"$log" 2>&1; then

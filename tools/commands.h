@@ -7,5 +7,6 @@ int cmd_conv(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 
 #endif /* DWCONV_TOOLS_COMMANDS_H */

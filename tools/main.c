@@ -1,4 +1,4 @@
-/* The dwconv command-line program: dispatches to a subcommand (conv, bench, info, demo). */
+/* The dwconv command-line program: dispatches to a subcommand (conv, bench, info, calibrate, demo). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +18,7 @@ static void usage(FILE *f) {
         "  conv A.npy B.npy -o C.npy   C[m,:] = convolve(A[m,:], B[m,:]) for every row\n"
         "  bench                       throughput of each backend and algorithm\n"
         "  info                        version, build options, SIMD level, devices\n"
+        "  calibrate                   measure the cost model's constants on this machine\n"
         "  demo                        a small checked example on every backend\n"
         "\n"
         "'dwconv COMMAND --help' describes each one. 'dwconv --version' prints the version.\n"
@@ -28,7 +29,7 @@ static void usage(FILE *f) {
 /* Runs the subcommand named by argv[1]; returns its exit status (see cli_util.h). */
 int main(int argc, char **argv) {
   if (argc < 2) {
-    cli_error("missing command (conv, bench, info, demo; see dwconv --help)");
+    cli_error("missing command (conv, bench, info, calibrate, demo; see dwconv --help)");
     return EXIT_USAGE;
   }
   const char *cmd = argv[1];
@@ -45,6 +46,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 1, argv + 1);
   if (strcmp(cmd, "info") == 0) return cmd_info(argc - 1, argv + 1);
   if (strcmp(cmd, "demo") == 0) return cmd_demo(argc - 1, argv + 1);
-  cli_error("unknown command '%s' (conv, bench, info, demo; see dwconv --help)", cmd);
+  if (strcmp(cmd, "calibrate") == 0) return cmd_calibrate(argc - 1, argv + 1);
+  cli_error("unknown command '%s' (conv, bench, info, calibrate, demo; see dwconv --help)", cmd);
   return EXIT_USAGE;
 }

@@ -1,96 +1,186 @@
 /* Chooses direct or FFT, and the overlap-save block length, from a cost model.
  *
- * Direct, per row:  out_len * (min(N, P) * t_mac + t_out)   (the CPU swaps roles when P > N)
- * FFT, per row:     CPU:  floor(blocks/2) * T_cplx(L) + (blocks % 2) * T_real(L) + blocks * L * t_point
- *                         (two real blocks of a row share one complex transform pair; a row's odd
- *                         last block uses the real pair; T from the measured cpu_fft_table.h)
- *                   CUDA: blocks * (L * log2(L) * t_fft + L * t_point)
- *                   with blocks = ceil(out_len / (L - P + 1)).
- * Constants are per backend and dtype, in nanoseconds (CPU: one thread; only ratios matter for
- * the choice). docs/PERFORMANCE.md records how they were measured. */
+ * CPU, per row (ns of one thread's work; constants from calibration.h's dwconv_cal_cpu):
+ *   direct:  t_row + out_len * (min(N, P) * t_mac + t_out)     (roles swap when P > N)
+ *   FFT:     floor(blocks / 2) * pair(L) + (blocks % 2) * single(L)
+ *            with blocks = ceil(out_len / (L - P + 1)); pair(L) and single(L) are the measured
+ *            costs of two blocks done together (one complex transform pair) and of one block
+ *            alone, for each candidate L; lengths past the longest measured one cost that
+ *            one's figure scaled by L log L, plus a margin (they are bounded, not measured).
+ * CUDA, per row:
+ *   direct:  out_len * (P * t_mac + t_out)
+ *   FFT:     blocks * (L * log2(L) * t_fft + L * t_point)
+ * The CPU constants come from a calibration file made on this machine when there is one
+ * (calibration.c), else from the built-in set below, adjusted to the CPU at run time.
+ *
+ * Monotone in P: for a fixed output length, direct's cost grows with P; each block length's
+ * FFT cost grows with its block count, which grows with P (pair >= single is enforced); and
+ * the set of candidate lengths only loses short lengths as P grows, so the predicted best time
+ * never falls when the kernel gets longer (tests/test_cost_model.c checks it on dense grids). */
+#define _POSIX_C_SOURCE 200809L
 #include <limits.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "calibration.h"
 #include "cpu_fft_table.h"
 #include "gemm_model.h"
 #include "internal.h"
 
-typedef struct cost_constants {
-  double t_mac;   /* direct: one multiply-add */
-  double t_out;   /* direct: per output sample (loads, stores, loop overhead) */
-  double t_fft;   /* CUDA FFT: per L*log2(L) of one forward + one inverse transform */
-  double t_point; /* FFT: per transform point (gather, multiply, scatter) */
-} cost_constants;
+/* Margin on FFT costs extrapolated past the longest measured block length: larger transforms
+ * fall out of cache, so L log L scaling alone underestimates them. */
+#define EXTRAPOLATION_MARGIN 1.25
 
-/* CPU: AVX-512 direct kernel 81 GFLOP/s (f32) per thread at P = 63 on the development machine;
- * gather/multiply/scatter 0.9 ns a transform point, fitted to whole-run times at
- * M = 256, N = 16384, P = 63..4095 on one pinned thread (docs/PERFORMANCE.md). */
-static const cost_constants cpu_f32 = {0.0247, 0.05, 0, 0.9};
-static const cost_constants cpu_f64 = {0.0494, 0.10, 0, 1.3};
 /* CUDA constants: assumed, not yet measured on a GPU (H100 fp32 peak ~60 TFLOP/s, ~3 TB/s;
  * cuFFT reaches ~50% of bandwidth). FP64 runs at half the FP32 rate on an H100 (not the 1/64
- * of consumer GPUs), so f64 costs twice f32 throughout. Replace with figures from a GPU run. */
-static const cost_constants cuda_f32 = {0.00004, 0.0030, 0.00050, 0.0050};
-static const cost_constants cuda_f64 = {0.00008, 0.0060, 0.00100, 0.0100};
+ * of consumer GPUs), so f64 costs twice f32 throughout. A calibration file's entry for the
+ * device replaces them (docs/PERFORMANCE.md). */
+static const dwconv_cal_cuda_dtype cuda_builtin[2] = {{0.00004, 0.0030, 0.00050, 0.0050},
+                                                      {0.00008, 0.0060, 0.00100, 0.0100}};
+
+/* ---- built-in CPU constants ----
+ * Without a calibration file the constants are derived from what the running CPU tells:
+ * - Direct: the kernel variant picked at run time (dwconv_cpu_simd) and the CPU's vendor set
+ *   the multiply-add cost, from measurements per variant: AVX-512 on AMD Zen 4 0.0247 ns per
+ *   f32 multiply-add per thread (Zen 4 splits 512-bit operations into two 256-bit halves);
+ *   AVX-512 on Intel cores, which run two full-width FMAs a cycle, 0.6 x that (fitted to the
+ *   2-core Xeon's direct/FFT crossover, P ~ 110-130 against Zen 4's ~70); AVX2 0.035 ns
+ *   (Zen 3, which has half the vector registers of the AVX-512 kernel to block with);
+ *   portable 0.25 ns (Zen 3). f64 costs twice f32 in the SIMD kernels (half the lanes).
+ * - FFT: transform-pair times of cpu_fft_table.h (FFTW_ESTIMATE, Zen 4) plus 0.9 / 1.3 ns a
+ *   transform point for gather, multiply and scatter. FFTW runs the same AVX2 codelets on all
+ *   three machines; measured through the whole FFT path on Zen 3, the per-block costs came
+ *   within 10% of these for every length up to 32768 (docs/PERFORMANCE.md).
+ * - Threads: the model works per thread (both paths split rows over threads alike); the
+ *   thread count only scales the predicted time. */
 
 #define CPU_TABLE_LEN (sizeof cpu_fft_table / sizeof cpu_fft_table[0])
 
-/* CPU transform pair times for length L: from the table, or extrapolated by L log L from its
- * largest power of two (with a 20% penalty for leaving the measured range). */
-static void cpu_pair_times(size_t L, int f64, double *t_real, double *t_cplx) {
-  for (size_t i = 0; i < CPU_TABLE_LEN; i++)
-    if (cpu_fft_table[i].L == (double)L) {
-      *t_real = f64 ? cpu_fft_table[i].real_f64 : cpu_fft_table[i].real_f32;
-      *t_cplx = f64 ? cpu_fft_table[i].cplx_f64 : cpu_fft_table[i].cplx_f32;
-      return;
-    }
-  const cpu_fft_time *top = &cpu_fft_table[0];
-  for (size_t i = 0; i < CPU_TABLE_LEN; i++)
-    if (cpu_fft_table[i].L > top->L && ((size_t)cpu_fft_table[i].L & ((size_t)cpu_fft_table[i].L - 1)) == 0)
-      top = &cpu_fft_table[i];
-  double scale = 1.2 * (double)L * log2((double)L) / (top->L * log2(top->L));
-  *t_real = scale * (f64 ? top->real_f64 : top->real_f32);
-  *t_cplx = scale * (f64 ? top->cplx_f64 : top->cplx_f32);
+/* 1 on an Intel CPU (x86 builds with GCC or clang), else 0. */
+static int cpu_is_intel(void) {
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  return __builtin_cpu_is("intel") != 0;
+#else
+  return 0;
+#endif
 }
 
-static double fft_row_cost(const dwconv_problem *prob, const cost_constants *k, size_t L) {
-  const dwconv_geometry *g = &prob->geom;
-  double blocks = ceil((double)g->out_len / (double)(L - g->p + 1));
-  if (prob->desc.backend == DWCONV_BACKEND_CUDA)
-    return blocks * ((double)L * log2((double)L) * k->t_fft + (double)L * k->t_point);
-  double t_real, t_cplx;
-  cpu_pair_times(L, prob->desc.dtype == DWCONV_FLOAT64, &t_real, &t_cplx);
-  double pairs = floor(blocks / 2), odd = blocks - 2 * pairs;
-  return pairs * t_cplx + odd * t_real + blocks * (double)L * k->t_point;
-}
-
-/* Is L a candidate block length for this backend? CPU: the measured table's lengths, and
- * 2^a * {1, 3, 5} above it, within FFTW's int; CUDA: any even 7-smooth length. */
-static int candidate(const dwconv_problem *prob, size_t L) {
-  if (L % 2 != 0) return 0;
-  if (prob->desc.backend == DWCONV_BACKEND_CUDA) return 1;
-  if (L > (size_t)INT_MAX) return 0; /* FFTW takes int lengths */
-  /* Inside the measured range only measured lengths; beyond it 2^a * {1, 3, 5}. */
-  if ((double)L <= cpu_fft_table[CPU_TABLE_LEN - 1].L) {
-    for (size_t i = 0; i < CPU_TABLE_LEN; i++)
-      if (cpu_fft_table[i].L == (double)L) return 1;
-    return 0;
+void dwconv__cal_builtin_cpu(dwconv_cal_cpu *out) {
+  memset(out, 0, sizeof *out);
+  const char *simd = dwconv__cpu_simd_name();
+  double mac32, mac64, out32 = 0.05, out64 = 0.10;
+  if (strcmp(simd, "avx512") == 0) {
+    mac32 = cpu_is_intel() ? 0.6 * 0.0247 : 0.0247;
+    mac64 = 2 * mac32;
+  } else if (strcmp(simd, "avx2") == 0) {
+    mac32 = 0.035;
+    mac64 = 0.070;
+  } else {
+    mac32 = 0.25;
+    mac64 = 0.21;
+    out32 = 0.08;
+    out64 = 0.24;
   }
-  size_t m = L;
-  while (m % 2 == 0) m /= 2;
-  return m == 1 || m == 3 || m == 5;
+  const double mac[2] = {mac32, mac64}, outc[2] = {out32, out64}, point[2] = {0.9, 1.3};
+  out->t_call = 1000;
+  for (int d = 0; d < 2; d++) {
+    dwconv_cal_cpu_dtype *c = &out->dt[d];
+    c->t_mac = mac[d];
+    c->t_out = outc[d];
+    /* 0, not the ~200 ns measured on Zen 3: the built-in FFT figures hold no per-row cost
+     * either (transforms and points only), and charging one side alone would tip tiny rows
+     * to FFT. */
+    c->t_row = 0;
+#ifdef DWCONV_HAVE_FFTW
+    for (size_t i = 0; i < CPU_TABLE_LEN && c->nlens < DWCONV_CAL_MAX_LENS; i++) {
+      const cpu_fft_time *e = &cpu_fft_table[i];
+      dwconv_cal_fft_len *x = &c->lens[c->nlens++];
+      x->L = e->L;
+      x->pair = (d ? e->cplx_f64 : e->cplx_f32) + 2 * e->L * point[d];
+      x->single = (d ? e->real_f64 : e->real_f32) + e->L * point[d];
+    }
+#else
+    (void)point;
+#endif
+    dwconv__cal_prune(c);
+  }
 }
 
-/* Best block length by the cost model, searched over 7-smooth lengths from P+1 up to one
- * block covering the whole output row. Returns 0 if none fits. */
-static size_t best_block_len(const dwconv_problem *prob, const cost_constants *k, double *cost_out) {
-  const dwconv_geometry *g = &prob->geom;
+/* ---- the CPU model ---- */
+
+/* Cost of one row with block length L; index i of a measured length, or -1 for a length past
+ * the longest measured one (scaled from it). */
+static double cpu_fft_row(const dwconv_cal_cpu_dtype *c, const dwconv_geometry *g, size_t L, ptrdiff_t i) {
+  double blocks = ceil((double)g->out_len / (double)(L - g->p + 1));
+  double pair, single;
+  if (i >= 0) {
+    pair = c->lens[i].pair;
+    single = c->lens[i].single;
+  } else {
+    const dwconv_cal_fft_len *top = &c->lens[c->nlens - 1];
+    double s = EXTRAPOLATION_MARGIN * (double)L * log2((double)L) / (top->L * log2(top->L));
+    pair = s * top->pair;
+    single = s * top->single;
+  }
+  double pairs = floor(blocks / 2);
+  return pairs * pair + (blocks - 2 * pairs) * single;
+}
+
+/* Best FFT block length for g under c: measured lengths >= max(P + 1, 16), then lengths
+ * 2^a * {1, 5/4, 3/2} past the longest measured one up to twice the one-block size (within
+ * FFTW's int). Returns 0 when none fits. */
+static size_t cpu_best_block(const dwconv_cal_cpu_dtype *c, const dwconv_geometry *g, double *cost) {
+  size_t best = 0;
+  double best_cost = INFINITY;
+  *cost = INFINITY;
+  if (c->nlens == 0) return 0;
+  const size_t lo = g->p + 1 < 16 ? 16 : g->p + 1;
+  for (size_t i = 0; i < c->nlens; i++) {
+    size_t L = (size_t)c->lens[i].L;
+    if (L < lo) continue;
+    double x = cpu_fft_row(c, g, L, (ptrdiff_t)i);
+    if (x < best_cost) best_cost = x, best = L;
+  }
+  size_t one = dwconv__next_smooth7(g->out_len + g->p - 1);
+  size_t hi = one == 0 || one > (size_t)INT_MAX / 2 ? (size_t)INT_MAX : 2 * one;
+  size_t top = (size_t)c->lens[c->nlens - 1].L;
+  for (size_t base = 16; base <= hi && base <= (size_t)INT_MAX / 2; base *= 2)
+    for (size_t m = 4; m <= 6; m++) {
+      size_t L = base * m / 4;
+      if (L <= top || L < lo || L > hi) continue;
+      double x = cpu_fft_row(c, g, L, -1);
+      if (x < best_cost) best_cost = x, best = L;
+    }
+  *cost = best_cost;
+  return best;
+}
+
+static double cpu_direct_row(const dwconv_cal_cpu_dtype *c, const dwconv_geometry *g) {
+  double taps = (double)(g->p < g->n ? g->p : g->n);
+  return c->t_row + (double)g->out_len * (taps * c->t_mac + c->t_out);
+}
+
+double dwconv__cpu_predict(const dwconv_cal_cpu *k, const dwconv_geometry *g, dwconv_dtype dtype, int threads,
+                           int fft_available, dwconv_algo *algo, size_t *block_len) {
+  const dwconv_cal_cpu_dtype *c = &k->dt[dtype == DWCONV_FLOAT64];
+  double direct = cpu_direct_row(c, g), fft = INFINITY;
+  size_t L = fft_available ? cpu_best_block(c, g, &fft) : 0;
+  *block_len = L;
+  *algo = L != 0 && fft < direct ? DWCONV_ALGO_FFT : DWCONV_ALGO_DIRECT;
+  double row = *algo == DWCONV_ALGO_FFT ? fft : direct;
+  double rows_per_thread = ceil((double)g->rows / (double)(threads < 1 ? 1 : threads));
+  return k->t_call + rows_per_thread * row;
+}
+
+/* ---- the CUDA model ---- */
+
+static size_t cuda_best_block(const dwconv_cal_cuda_dtype *k, const dwconv_geometry *g, double *cost_out) {
   size_t hi = dwconv__next_smooth7(g->out_len + g->p - 1);
   size_t lo = g->p + 1 < 16 ? 16 : g->p + 1;
   if (hi == 0) return 0;
   if (hi < lo) hi = lo;
-  /* Lengths up to twice the one-block size: the best candidate shape (e.g. a power of two)
-   * may lie just above it, and a power of two always lies in [lo, 2 lo). */
   if (hi > SIZE_MAX / 2) return 0;
   hi *= 2;
   size_t best = 0;
@@ -99,11 +189,10 @@ static size_t best_block_len(const dwconv_problem *prob, const cost_constants *k
     for (size_t f5 = f7; f5 <= hi; f5 *= 5)
       for (size_t f3 = f5; f3 <= hi; f3 *= 3)
         for (size_t L = f3; L <= hi; L *= 2) {
-          if (L < lo || !candidate(prob, L)) continue;
-          double c = fft_row_cost(prob, k, L);
-          if (c < best_cost || (c == best_cost && L < best)) {
-            best_cost = c;
-            best = L;
+          if (L >= lo && L % 2 == 0) {
+            double blocks = ceil((double)g->out_len / (double)(L - g->p + 1));
+            double c = blocks * ((double)L * log2((double)L) * k->t_fft + (double)L * k->t_point);
+            if (c < best_cost || (c == best_cost && L < best)) best_cost = c, best = L;
           }
           if (L > SIZE_MAX / 2) break;
         }
@@ -111,10 +200,23 @@ static size_t best_block_len(const dwconv_problem *prob, const cost_constants *k
   return best;
 }
 
+/* The CUDA constants for the current device: a calibration file's entry for its name and
+ * compute capability, else the built-in ones. Returns the source. */
+static int cuda_constants(dwconv_cal_cuda_dtype out[2]) {
+#ifdef DWCONV_HAVE_CUDA
+  char name[256];
+  int maj = 0, min = 0;
+  if (dwconv__cal_has_cuda() && dwconv__cuda_current_device_id(name, sizeof name, &maj, &min) &&
+      dwconv__cal_cuda(name, maj, min, out))
+    return DWCONV_CONSTANTS_CALIBRATED;
+#endif
+  out[0] = cuda_builtin[0];
+  out[1] = cuda_builtin[1];
+  return DWCONV_CONSTANTS_BUILTIN;
+}
+
 dwconv_status dwconv__choose_algorithm(dwconv_problem *prob, int fft_available) {
   const int f64 = prob->desc.dtype == DWCONV_FLOAT64;
-  const cost_constants *k = prob->desc.backend == DWCONV_BACKEND_CUDA ? (f64 ? &cuda_f64 : &cuda_f32)
-                                                                      : (f64 ? &cpu_f64 : &cpu_f32);
   dwconv_geometry *g = &prob->geom;
   /* GEMM is only ever asked for (dwconv__gemm_check has refused it on the CPU): AUTO leaves it
    * out while dwconv__gemm_row_cost's constants are unmeasured. */
@@ -122,12 +224,29 @@ dwconv_status dwconv__choose_algorithm(dwconv_problem *prob, int fft_available) 
   if (prob->desc.algo == DWCONV_ALGO_FFT && !fft_available)
     return dwconv__error(DWCONV_ERROR_NOT_SUPPORTED,
                          "ALGO_FFT requested but this dwconv was built without FFTW (DWCONV_WITH_FFTW=OFF)");
+  /* The constants are looked up for every plan, also one whose algorithm is fixed, so that
+   * plan info always says which constants the backend uses now. */
+  dwconv_cal_cuda_dtype kc[2];
+  dwconv_cal_cpu k;
+  if (prob->desc.backend == DWCONV_BACKEND_CUDA)
+    prob->constants_source = (dwconv_constants_source)cuda_constants(kc);
+  else
+    prob->constants_source = (dwconv_constants_source)dwconv__cal_cpu(&k);
   if (prob->desc.algo == DWCONV_ALGO_DIRECT || !fft_available) {
     prob->desc.algo = DWCONV_ALGO_DIRECT;
     return DWCONV_SUCCESS;
   }
-  double fft = 0;
-  size_t L = best_block_len(prob, k, &fft);
+  size_t L = 0;
+  dwconv_algo pick = DWCONV_ALGO_DIRECT;
+  if (prob->desc.backend == DWCONV_BACKEND_CUDA) {
+    const dwconv_cal_cuda_dtype *kk = kc;
+    double fft = 0;
+    L = cuda_best_block(&kk[f64], g, &fft);
+    double direct = (double)g->out_len * ((double)g->p * kk[f64].t_mac + kk[f64].t_out);
+    pick = L != 0 && fft < direct ? DWCONV_ALGO_FFT : DWCONV_ALGO_DIRECT;
+  } else {
+    (void)dwconv__cpu_predict(&k, g, prob->desc.dtype, prob->threads, 1, &pick, &L);
+  }
   if (L == 0) {
     if (prob->desc.algo == DWCONV_ALGO_FFT)
       return dwconv__error(DWCONV_ERROR_SIZE_OVERFLOW, "no FFT block length fits kernel_len %zu", g->p);
@@ -135,11 +254,7 @@ dwconv_status dwconv__choose_algorithm(dwconv_problem *prob, int fft_available) 
     return DWCONV_SUCCESS;
   }
   dwconv__geometry_set_block(g, L);
-  if (prob->desc.algo == DWCONV_ALGO_AUTO) {
-    double taps = (double)(g->p < g->n || prob->desc.backend == DWCONV_BACKEND_CUDA ? g->p : g->n);
-    double direct = (double)g->out_len * (taps * k->t_mac + k->t_out);
-    prob->desc.algo = direct <= fft ? DWCONV_ALGO_DIRECT : DWCONV_ALGO_FFT;
-  }
+  if (prob->desc.algo == DWCONV_ALGO_AUTO) prob->desc.algo = pick;
   return DWCONV_SUCCESS;
 }
 

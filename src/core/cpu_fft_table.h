@@ -3,7 +3,9 @@
  * (Debian), minimum of repeats,
  * produced by bench/calibrate_fft.c. Only lengths 2^a * {1, 3, 5} are listed: they are the
  * candidates the CPU FFT path uses (7-smooth lengths with a factor 7 were measured 1.4-2.2x
- * slower per L log L). Re-measure on a new machine class and paste the output here. */
+ * slower per L log L). This is the built-in FFT part of the cost model, used when there is no
+ * calibration file for the machine; `dwconv calibrate` measures the whole FFT path on the
+ * machine itself instead (src/cpu/cpu_calibrate.c). */
 #ifndef DWCONV_CPU_FFT_TABLE_H
 #define DWCONV_CPU_FFT_TABLE_H
 

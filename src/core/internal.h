@@ -100,6 +100,7 @@ typedef struct dwconv_problem {
   dwconv_geometry geom;   /* output slice, overlap-save blocks */
   size_t elem_size;       /* bytes per element */
   int threads;            /* CPU threads to use, >= 1 */
+  dwconv_constants_source constants_source; /* where the cost model's constants came from */
 } dwconv_problem;
 
 /* A backend is this table. The front end validates every argument before calling it, so a
@@ -131,12 +132,17 @@ extern const dwconv_backend_ops dwconv__cuda_ops;
  * marks the CPU FFT plan cache stale so later plans use them (fft_fftw.c). NOT_SUPPORTED
  * without FFTW. */
 dwconv_status dwconv__cpu_fft_tune(const dwconv_problem *prob);
+/* FFTW's version string ("none" in a build without FFTW), part of a calibration file's key. */
+const char *dwconv__cpu_fft_version(void);
 /* Name of the CPU direct kernel variant for the running CPU (cpu_backend.c). */
 const char *dwconv__cpu_simd_name(void);
 /* Usable CUDA devices (0 without CUDA, driver or GPU); never fails. */
 int dwconv__cuda_device_count(void);
 /* Fills *info for a device index already checked against the count (cuda_device.c). */
 dwconv_status dwconv__cuda_device_info(int device, dwconv_device_info *info);
+/* The calling thread's current CUDA device (the one a new CUDA plan uses): name and compute
+ * capability; 0 when the runtime cannot tell (cuda_device.c). */
+int dwconv__cuda_current_device_id(char *name, size_t len, int *cc_major, int *cc_minor);
 /* 1 when p is device memory (cudaMalloc: not readable from the host); 0 for host, pinned or
  * managed memory, and when the runtime cannot tell. */
 int dwconv__cuda_is_device_memory(const void *p);

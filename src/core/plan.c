@@ -370,6 +370,7 @@ dwconv_status dwconv_plan_get_info(const dwconv_plan *plan, dwconv_plan_info *in
   info->threads = dwconv__threads_cap(plan->prob.threads);
   info->workspace_bytes = 0;
   info->simd = "";
+  info->constants_source = plan->prob.constants_source;
   plan->ops->get_info(plan->state, info);
   return DWCONV_SUCCESS;
 }

@@ -336,7 +336,11 @@ void dwconv__cpu_fft_destroy(dwconv_cpu_fft *f) {
   dwconv__free(f);
 }
 
+const char *dwconv__cpu_fft_version(void) { return fftw_version; }
+
 #else /* !DWCONV_HAVE_FFTW: the front end never picks FFT; these keep the link whole. */
+
+const char *dwconv__cpu_fft_version(void) { return "none"; }
 
 dwconv_status dwconv__cpu_fft_create(const dwconv_problem *prob, dwconv_cpu_fft **out) {
   (void)prob;

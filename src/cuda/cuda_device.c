@@ -62,3 +62,16 @@ int dwconv__cuda_is_device_memory(const void *p) {
   }
   return type == cudaMemoryTypeDevice;
 }
+
+int dwconv__cuda_current_device_id(char *name, size_t len, int *cc_major, int *cc_minor) {
+  int dev = 0;
+  struct cudaDeviceProp prop;
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&prop, dev) != cudaSuccess) {
+    (void)cudaGetLastError(); /* a failed query must not linger as the next call's error */
+    return 0;
+  }
+  snprintf(name, len, "%s", prop.name);
+  *cc_major = prop.major;
+  *cc_minor = prop.minor;
+  return 1;
+}

@@ -3,7 +3,7 @@
 # usage: test_help.sh DWCONV
 set -u
 fail=0
-for cmd in "" conv bench info demo; do
+for cmd in "" conv bench info calibrate demo; do
   out=$("$1" $cmd --help 2>/dev/null)
   rc=$?
   [ $rc = 0 ] || { echo "FAIL: dwconv $cmd --help exited $rc"; fail=1; }

@@ -32,7 +32,7 @@ if [ "${1:-}" = stage-bench ]; then san=(-O2); fi
 defs=(-D_GNU_SOURCE -DDWCONV_HAVE_CUDA -DDWCONV_HAVE_FFTW -DDWCONV_BUILDING_LIBRARY)
 incs=(-I"$root/include" -I"$root/src/core" -I"$root/src/cuda" -I"$cuda/include")
 objs=()
-for f in "$root"/src/core/*.c "$root"/src/cpu/cpu_backend.c "$root"/src/cpu/direct_portable.c \
+for f in "$root"/src/core/*.c "$root"/src/cpu/cpu_backend.c "$root"/src/cpu/cpu_calibrate.c "$root"/src/cpu/direct_portable.c \
          "$root"/src/cpu/fft_fftw.c "$root"/src/cuda/*.c "$here/mock_cuda.c" "$here/mock_cublas.c"; do
   o="$out/$(basename "$f").o"
   gcc -std=c11 -fopenmp "${san[@]}" "${defs[@]}" "${incs[@]}" -c "$f" -o "$o"

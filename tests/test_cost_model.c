@@ -1,0 +1,154 @@
+/*
+ * test_cost_model: the CPU cost model itself (dwconv__cpu_predict), no timing. On dense grids
+ * of kernel lengths P (every P up to 600, then steps of about 1% up to 3 N) the predicted best
+ * time never decreases as P grows (a longer kernel is never predicted faster), in modes full,
+ * same and causal, both dtypes, several N and thread counts, for: the built-in constants and
+ * noisy constant sets (each FFT entry scaled by
+ * a random factor in [0.5, 2], as a disturbed calibration could produce, then cleaned as the
+ * loader does). Every chosen block length is one whose cost is measured or lies past the
+ * longest measured one (where it is bounded by scaling), is even and > P, and fits FFTW's int.
+ * Also: pruning keeps pair >= single and leaves no length that a longer one beats outright.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calibration.h"
+#include "test_common.h"
+
+/* Checks monotonicity and block lengths of constants k over the grid; counts failures
+ * (quiet: only counts them, for a check that is expected to fail). */
+static void check_model(const dwconv_cal_cpu *k, const char *what, tc_failures *fails, int quiet) {
+  const size_t ns[] = {1000, 16384, 32768};
+  const dwconv_mode modes[] = {DWCONV_MODE_FULL, DWCONV_MODE_SAME, DWCONV_MODE_CAUSAL};
+  const int threads[] = {1, 2, 7};
+  for (int d = 0; d < 2; d++)
+    for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++)
+      for (size_t im = 0; im < 3; im++)
+        for (size_t it = 0; it < 3; it++) {
+          const size_t N = ns[in];
+          double prev = 0;
+          size_t prev_p = 0;
+          for (size_t P = 1; P <= 3 * N; P = P < 600 ? P + 1 : P + P / 100) {
+            dwconv_geometry g;
+            ck_assert_int_eq(dwconv__geometry_init(&g, modes[im], 256, N, P), DWCONV_SUCCESS);
+            dwconv_algo algo;
+            size_t L;
+            double t = dwconv__cpu_predict(k, &g, d ? DWCONV_FLOAT64 : DWCONV_FLOAT32, threads[it], 1, &algo, &L);
+            if (quiet) {
+              fails->count += t < prev * (1 - 1e-12);
+              prev = t;
+              continue;
+            }
+            if (!(t > 0) || !isfinite(t))
+              tc_fail(fails, "%s: f%d N %zu mode %d P %zu: predicted %g", what, d ? 64 : 32, N, (int)modes[im], P, t);
+            if (t < prev * (1 - 1e-12))
+              tc_fail(fails, "%s: f%d N %zu mode %s threads %d: predicted %.6g at P %zu < %.6g at P %zu", what,
+                      d ? 64 : 32, N, tc_mode_name(modes[im]), threads[it], t, P, prev, prev_p);
+            prev = t;
+            prev_p = P;
+            if (L != 0) {
+              const dwconv_cal_cpu_dtype *c = &k->dt[d];
+              int measured = 0;
+              for (size_t i = 0; i < c->nlens; i++) measured |= c->lens[i].L == (double)L;
+              int beyond = c->nlens > 0 && (double)L > c->lens[c->nlens - 1].L;
+              if (!(measured || beyond) || L % 2 || L <= P || L > (size_t)INT_MAX)
+                tc_fail(fails, "%s: P %zu N %zu: block length %zu neither measured nor bounded", what, P, N, L);
+            }
+          }
+        }
+}
+
+/* The same constants with every FFT figure scaled by a random factor in [0.5, 2] (and the
+ * direct ones by [0.7, 1.4]), then cleaned as the loader cleans a file. */
+static void noisy(const dwconv_cal_cpu *base, dwconv_cal_cpu *out, tc_rng *r) {
+  *out = *base;
+  for (int d = 0; d < 2; d++) {
+    dwconv_cal_cpu_dtype *c = &out->dt[d];
+    c->t_mac *= 0.7 + 0.7 * tc_rng_uniform(r);
+    c->t_out *= 0.7 + 0.7 * tc_rng_uniform(r);
+    for (size_t i = 0; i < c->nlens; i++) {
+      c->lens[i].pair *= exp2(2 * tc_rng_uniform(r) - 1);
+      c->lens[i].single *= exp2(2 * tc_rng_uniform(r) - 1);
+    }
+    dwconv__cal_prune(c);
+  }
+}
+
+START_TEST(test_monotone_builtin) {
+  tc_failures fails = {0};
+  dwconv_cal_cpu k;
+  dwconv__cal_builtin_cpu(&k);
+  check_model(&k, "built-in", &fails, 0);
+  ck_assert_msg(fails.count == 0, "%ld failures; first: %s", fails.count, fails.first);
+}
+END_TEST
+
+START_TEST(test_monotone_noisy) {
+  tc_failures fails = {0};
+  tc_rng r;
+  tc_rng_seed(&r, 14);
+  dwconv_cal_cpu base, k;
+  dwconv__cal_builtin_cpu(&base);
+  for (int trial = 0; trial < 12 && fails.count == 0; trial++) {
+    noisy(&base, &k, &r);
+    char what[32];
+    snprintf(what, sizeof what, "noisy set %d", trial);
+    check_model(&k, what, &fails, 0);
+  }
+  ck_assert_msg(fails.count == 0, "%ld failures; first: %s", fails.count, fails.first);
+}
+END_TEST
+
+/* Without the cleaning, the noisy sets do break monotonicity: the check above can fail. */
+START_TEST(test_unpruned_can_fail) {
+  tc_rng r;
+  tc_rng_seed(&r, 14);
+  dwconv_cal_cpu base, k;
+  dwconv__cal_builtin_cpu(&base);
+  if (base.dt[0].nlens == 0) return; /* no FFT in this build: nothing to choose */
+  int broken = 0;
+  for (int trial = 0; trial < 12 && !broken; trial++) {
+    k = base;
+    for (int d = 0; d < 2; d++)
+      for (size_t i = 0; i < k.dt[d].nlens; i++) {
+        k.dt[d].lens[i].pair *= exp2(4 * tc_rng_uniform(&r) - 2);
+        k.dt[d].lens[i].single *= exp2(4 * tc_rng_uniform(&r) - 2);
+      }
+    tc_failures fails = {0};
+    check_model(&k, "unpruned", &fails, 1);
+    broken = fails.count > 0;
+  }
+  ck_assert_msg(broken, "unpruned noisy constants never broke monotonicity: the check is too weak");
+}
+END_TEST
+
+START_TEST(test_prune) {
+  dwconv_cal_cpu_dtype c;
+  memset(&c, 0, sizeof c);
+  const double v[][3] = {{16, 100, 150}, {32, 90, 80}, {64, 300, 200}, {128, 250, 190}, {256, 900, 500}};
+  for (size_t i = 0; i < 5; i++) c.lens[c.nlens++] = (dwconv_cal_fft_len){v[i][0], v[i][1], v[i][2]};
+  dwconv__cal_prune(&c);
+  /* 16 (pair raised to 150) is beaten by 32 on both; 64 by 128; 32, 128, 256 stay. */
+  ck_assert_uint_eq(c.nlens, 3);
+  ck_assert(c.lens[0].L == 32 && c.lens[1].L == 128 && c.lens[2].L == 256);
+  for (size_t i = 0; i < c.nlens; i++) ck_assert(c.lens[i].pair >= c.lens[i].single);
+}
+END_TEST
+
+static Suite *make_suite(void) {
+  Suite *s = suite_create("cost_model");
+  TCase *tc = tcase_create("cost_model");
+  tcase_set_timeout(tc, TC_TIMEOUT_S);
+  tcase_add_test(tc, test_prune);
+  tcase_add_test(tc, test_monotone_builtin);
+  tcase_add_test(tc, test_monotone_noisy);
+  tcase_add_test(tc, test_unpruned_can_fail);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(int argc, char **argv) { return tc_main(argc, argv, "test_cost_model", make_suite); }
