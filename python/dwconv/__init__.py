@@ -17,11 +17,13 @@ from ._errors import (DeviceError, DwconvError, DwconvIOError, DwconvMemoryError
                       InternalError, InvalidValueError, KernelNotSetError, NoDeviceError,
                       NotSupportedError, SizeOverflowError)
 from ._plan import Plan
-from ._tools import fft_tune, fft_wisdom_export, fft_wisdom_import, info
+from ._tools import (calibrate, calibration_status, fft_tune, fft_wisdom_export,
+                     fft_wisdom_import, info)
 
 __version__ = _ext.version()
 
-__all__ = ["convolve", "correlate", "Plan", "info", "fft_tune", "fft_wisdom_export",
+__all__ = ["convolve", "correlate", "Plan", "info", "calibrate", "calibration_status",
+           "fft_tune", "fft_wisdom_export",
            "fft_wisdom_import", "DwconvError", "InvalidValueError", "SizeOverflowError",
            "DwconvMemoryError", "NotSupportedError", "NoDeviceError", "DeviceError",
            "KernelNotSetError", "InternalError", "DwconvIOError", "__version__"]

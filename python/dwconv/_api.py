@@ -8,7 +8,8 @@ import sys
 from typing import Any, Literal, Optional
 
 Mode = Literal["full", "same", "valid", "causal"]
-Method = Literal["auto", "direct", "fft"]
+Method = Literal["auto", "direct", "fft", "gemm"]
+Math = Literal["ieee", "tf32", "tf32x3"]
 Backend = Literal["auto", "cpu", "cuda"]
 
 import numpy as np
@@ -19,7 +20,8 @@ from ._errors import InvalidValueError, SizeOverflowError, error_for
 
 MODES = {"full": 0, "same": 1, "valid": 2, "causal": 3}
 OPS = {"convolve": 0, "correlate": 1}
-METHODS = {"auto": 0, "direct": 1, "fft": 2}
+METHODS = {"auto": 0, "direct": 1, "fft": 2, "gemm": 3}
+MATHS = {"ieee": 0, "tf32": 1, "tf32x3": 2}
 BACKENDS = {"auto": 0, "cpu": 1, "cuda": 2}
 MAX_THREADS = 1024  # DWCONV_MAX_THREADS
 
@@ -155,14 +157,16 @@ def _check_out(fw, out, shape, dt, like):
     return o
 
 
-def run_prepared(fw, a, b, c, mode_code, op_code, method_code, backend_code, threads, stream):
+def run_prepared(fw, a, b, c, mode_code, op_code, method_code, backend_code, math_code, threads,
+                 stream):
     """Runs the C library on arrays whose last axis is the signal axis and whose batch axes
     already broadcast to c's (zero strides for broadcast axes). Copies an operand the C API
     cannot take as it is (the binding says which) and computes into a temporary when c is such
     an operand. Raises the dwconv exception for a failed call."""
     target = None
     for _ in range(4):
-        st = _ext.run(a, b, c, mode_code, op_code, method_code, backend_code, threads, stream)
+        st = _ext.run(a, b, c, mode_code, op_code, method_code, backend_code, math_code, threads,
+                      stream)
         if st == 0:
             if target is not None:
                 fw.copy_into(target, c)
@@ -185,12 +189,12 @@ def run_prepared(fw, a, b, c, mode_code, op_code, method_code, backend_code, thr
     raise InvalidValueError("dwconv: could not lay out the arrays for the C library", 1)
 
 
-def _dispatch(op_code, a, b, mode, axis, method, backend, out, threads, stream):
+def _dispatch(op_code, a, b, mode, axis, method, backend, out, threads, stream, math):
     # Fast path: two C-ordered NumPy matrices of one float dtype, signal axis last, fresh result.
     # Saves the general path's framework and broadcast bookkeeping (a few microseconds), which
     # is most of a small call's cost.
     if (type(a) is np.ndarray and type(b) is np.ndarray and out is None and axis == -1
-            and threads is None and a.ndim == 2 and b.ndim == 2):
+            and threads is None and math == "ieee" and a.ndim == 2 and b.ndim == 2):
         dt = a.dtype
         if (dt == b.dtype and (dt == _F32 or dt == _F64) and a.shape[0] == b.shape[0]
                 and a.shape[0] and dt.isnative):
@@ -201,12 +205,13 @@ def _dispatch(op_code, a, b, mode, axis, method, backend, out, threads, stream):
                 length = _ext.output_len(m, a.shape[1], b.shape[1])
                 if length:
                     c = np.empty((a.shape[0], length), dt)
-                    if _ext.run(a, b, c, m, op_code, meth, back, 0, 0) == 0:
+                    if _ext.run(a, b, c, m, op_code, meth, back, 0, 0, 0) == 0:
                         return c
     # General path (also re-runs a fast-path call that failed, to raise the right error).
     m = choice(MODES, mode, "mode")
     meth = choice(METHODS, method, "method")
     back = choice(BACKENDS, backend, "backend")
+    math_code = choice(MATHS, math, "math")
     nthreads = thread_count(threads)
     fw, a, b, dt, ax, nd = _prepare(a, b, axis)
     a = fw.moveaxis(a, ax, -1) if ax != nd - 1 else a
@@ -239,13 +244,13 @@ def _dispatch(op_code, a, b, mode, axis, method, backend, out, threads, stream):
     a = fw.broadcast_to(a, batch + (n,))
     b = fw.broadcast_to(b, batch + (p,))
     s = stream_handle(stream, fw, a) if gpu else 0
-    run_prepared(fw, a, b, c, m, op_code, meth, back, nthreads, s)
+    run_prepared(fw, a, b, c, m, op_code, meth, back, math_code, nthreads, s)
     return result
 
 
 def convolve(a: Any, b: Any, mode: Mode = "full", *, axis: int = -1, method: Method = "auto",
              backend: Backend = "auto", out: Any = None, threads: Optional[int] = None,
-             stream: Any = None) -> Any:
+             stream: Any = None, math: Math = "ieee") -> Any:
     """Convolve every signal of ``a`` with its own kernel of ``b`` along one axis.
 
     For every index ``i`` of the other (batch) axes, the result along ``axis`` equals
@@ -266,8 +271,9 @@ def convolve(a: Any, b: Any, mode: Mode = "full", *, axis: int = -1, method: Met
         convolution of causal-conv1d and SSM layers).
     axis : int
         The signal axis of both inputs (default: the last).
-    method : {'auto', 'direct', 'fft'}
-        'auto' lets dwconv's cost model choose.
+    method : {'auto', 'direct', 'fft', 'gemm'}
+        'auto' lets dwconv's cost model choose (direct or FFT); 'gemm' is the CUDA backend's
+        tensor-core path (block-Toeplitz cuBLAS GEMM; GPU plans only, never chosen by 'auto').
     backend : {'auto', 'cpu', 'cuda'}
         'auto': GPU arrays on their GPU; host arrays on a GPU when this build has CUDA and a GPU
         is present, else on the CPU.
@@ -281,6 +287,11 @@ def convolve(a: Any, b: Any, mode: Mode = "full", *, axis: int = -1, method: Met
         stream); default: the framework's current stream. The call is ordered after work
         already queued on that stream and returns when the result is complete. Ignored for
         host arrays.
+    math : {'ieee', 'tf32', 'tf32x3'}
+        Arithmetic of method='gemm' (float32): 'ieee' (default) FP32; 'tf32' tensor cores with
+        inputs rounded to TF32 (about 1e-3 relative error, as torch's default GPU convolutions);
+        'tf32x3' three TF32 products, float32-level error. Any other method refuses non-IEEE
+        math (NotSupportedError): it is never chosen silently.
 
     Returns
     -------
@@ -314,12 +325,12 @@ def convolve(a: Any, b: Any, mode: Mode = "full", *, axis: int = -1, method: Met
     >>> dwconv.convolve(np.ones((4, 10)), np.ones((4, 20))).shape
     (4, 29)
     """
-    return _dispatch(0, a, b, mode, axis, method, backend, out, threads, stream)
+    return _dispatch(0, a, b, mode, axis, method, backend, out, threads, stream, math)
 
 
 def correlate(a: Any, b: Any, mode: Mode = "full", *, axis: int = -1, method: Method = "auto",
               backend: Backend = "auto", out: Any = None, threads: Optional[int] = None,
-              stream: Any = None) -> Any:
+              stream: Any = None, math: Math = "ieee") -> Any:
     """Cross-correlate every signal of ``a`` with its own kernel of ``b`` along one axis.
 
     As :func:`convolve` (same parameters, broadcasting, dtypes, devices and errors), with each
@@ -332,4 +343,4 @@ def correlate(a: Any, b: Any, mode: Mode = "full", *, axis: int = -1, method: Me
     >>> dwconv.correlate(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 0.5]))
     array([0.5, 2. , 3.5, 3. , 0. ])
     """
-    return _dispatch(1, a, b, mode, axis, method, backend, out, threads, stream)
+    return _dispatch(1, a, b, mode, axis, method, backend, out, threads, stream, math)

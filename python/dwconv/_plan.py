@@ -6,13 +6,15 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _dwconv as _ext
-from ._api import (BACKENDS, METHODS, MODES, OPS, check_alloc, choice, output_len,
+from ._api import (BACKENDS, MATHS, METHODS, MODES, OPS, check_alloc, choice, output_len,
                    stream_handle, thread_count)
 from ._arrays import compute_dtype, framework_of
 from ._errors import InvalidValueError, error_for
 
 _NAMES_BACKEND = {1: "cpu", 2: "cuda"}
-_NAMES_ALGO = {1: "direct", 2: "fft"}
+_NAMES_ALGO = {1: "direct", 2: "fft", 3: "gemm"}
+_NAMES_MATH = {v: k for k, v in MATHS.items()}
+_NAMES_SOURCE = {0: "built-in", 1: "calibrated"}
 
 
 class Plan:
@@ -26,7 +28,7 @@ class Plan:
     dtype : {'float32', 'float64'} or numpy dtype
     mode : {'full', 'same', 'valid', 'causal'}
     op : {'convolve', 'correlate'}
-    method : {'auto', 'direct', 'fft'}
+    method : {'auto', 'direct', 'fft', 'gemm'}
     backend : {'auto', 'cpu', 'cuda'}
     threads : int, optional
         CPU threads (default: all).
@@ -34,6 +36,8 @@ class Plan:
         CUDA plans: the GPU to make the plan on (default: the current one).
     device_memory_limit : int, optional
         Bytes the plan may hold on a GPU (0: the library's default).
+    math : {'ieee', 'tf32', 'tf32x3'}
+        Arithmetic of method='gemm' (see :func:`dwconv.convolve`).
 
     A plan is used by one thread at a time: a call while another thread is inside one of its
     calls raises RuntimeError (different plans run in parallel; the GIL is released). Use it
@@ -52,7 +56,8 @@ class Plan:
     def __init__(self, rows: int, signal_len: int, kernel_len: int, dtype: Any = "float32",
                  mode: str = "full", *, op: str = "convolve", method: str = "auto",
                  backend: str = "auto", threads: Optional[int] = None,
-                 device: Optional[int] = None, device_memory_limit: int = 0) -> None:
+                 device: Optional[int] = None, device_memory_limit: int = 0,
+                 math: str = "ieee") -> None:
         self._plan = None
         self.rows = operator.index(rows)
         self.signal_len = operator.index(signal_len)
@@ -74,7 +79,7 @@ class Plan:
         plan = _ext.Plan(self.rows, self.signal_len, self.kernel_len,
                          0 if dt == np.float32 else 1, self._mode, self._op,
                          choice(METHODS, method, "method"), choice(BACKENDS, backend, "backend"),
-                         thread_count(threads), operator.index(device_memory_limit), self.device)
+                         choice(MATHS, math, "math"), thread_count(threads), operator.index(device_memory_limit), self.device)
         st = plan.create()
         if st:
             raise error_for(st)
@@ -174,13 +179,17 @@ class Plan:
     @property
     def info(self) -> dict:
         """What the plan does: a dict with backend ('cpu' / 'cuda'), algorithm ('direct' /
-        'fft'), output_len, block_len and block_step (FFT overlap-save; 0 for direct), threads,
-        workspace_bytes and simd (the CPU kernel variant, 'fftw' or 'cuda')."""
+        'fft' / 'gemm'), output_len, block_len and block_step (FFT overlap-save; GEMM: K and T;
+        0 for direct), threads, workspace_bytes, simd (the CPU kernel variant, 'fftw' or
+        'cuda'), math ('ieee', 'tf32', 'tf32x3') and constants (where the cost model's
+        constants came from: 'built-in' or 'calibrated', see :func:`dwconv.calibrate`)."""
         if self._plan is None:
             raise InvalidValueError("dwconv: the plan is closed", 1)
         d = self._plan.info()
         d["backend"] = _NAMES_BACKEND.get(d["backend"], d["backend"])
         d["algorithm"] = _NAMES_ALGO.get(d.pop("algo"), "unknown")
+        d["math"] = _NAMES_MATH.get(d["math"], d["math"])
+        d["constants"] = _NAMES_SOURCE.get(d.pop("constants_source"), "unknown")
         return d
 
     def close(self) -> None:

@@ -56,6 +56,32 @@ def fft_tune(rows, signal_len, kernel_len, dtype="float32", mode="full", *, op="
         raise error_for(st)
 
 
+_SOURCES = {0: "built-in", 1: "calibrated"}
+
+
+def calibrate(path=None):
+    """Measures the CPU cost model's constants on this machine (1-3 s; run it on a quiet
+    machine) and saves them to ``path`` or, by default, where every later process finds them
+    ($DWCONV_CALIBRATION, else the user's cache directory). Plans made afterwards choose the
+    algorithm and FFT block length from them. Raises DwconvIOError when the file cannot be
+    written."""
+    st = _ext.calibrate(None if path is None else _path(path))
+    if st:
+        raise error_for(st)
+
+
+def calibration_status():
+    """Which cost-model constants CPU plans use: a dict with ``source`` ('built-in' or
+    'calibrated'), ``path`` (the calibration file looked at), ``reason`` (why no file is used,
+    '' when one is) and ``key`` (what a file must have been made for to be used here)."""
+    d = _ext.calibration_status()
+    st = d.pop("status")
+    if st:
+        raise error_for(st)
+    d["source"] = _SOURCES.get(d["source"], d["source"])
+    return d
+
+
 def _path(path):
     try:
         return os.fsdecode(os.fspath(path))

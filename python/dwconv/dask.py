@@ -94,19 +94,19 @@ def task_threads(explicit):
     return max(1, _cores() // max(1, int(n)))
 
 
-def _cached_plan(rows, n, p, dtype, mode, op, method, backend, threads, device):
+def _cached_plan(rows, n, p, dtype, mode, op, method, backend, threads, device, math="ieee"):
     """A plan from this thread's LRU cache (made on a miss). Plans serve one thread at a
     time, so the cache is per thread."""
     cache = getattr(_local, "plans", None)
     if cache is None:
         cache = _local.plans = collections.OrderedDict()
-    key = (rows, n, p, np.dtype(dtype).str, mode, op, method, backend, threads, device)
+    key = (rows, n, p, np.dtype(dtype).str, mode, op, method, backend, threads, device, math)
     plan = cache.get(key)
     if plan is not None:
         cache.move_to_end(key)
         return plan
     plan = Plan(rows, n, p, dtype, mode, op=op, method=method, backend=backend,
-                threads=threads, device=None if device < 0 else device)
+                threads=threads, device=None if device < 0 else device, math=math)
     cache[key] = plan
     while len(cache) > PLAN_CACHE_SIZE:
         _, old = cache.popitem(last=False)
@@ -126,7 +126,7 @@ def _device(xp):
     return xp.cuda.Device().id if xp is not np else -1
 
 
-def _run_rows(x, b, mode, op, method, backend, threads):
+def _run_rows(x, b, mode, op, method, backend, threads, math="ieee"):
     """op(x, b, mode) for a block x (batch..., n) and its kernels b (batch or 1s..., p), through
     a cached plan: rows = the block's batch extent."""
     xp = _xp(x)
@@ -141,7 +141,7 @@ def _run_rows(x, b, mode, op, method, backend, threads):
     else:
         b2 = xp.ascontiguousarray(xp.broadcast_to(b, batch + (p,))).reshape(rows, p)
     plan = _cached_plan(rows, n, p, x.dtype, mode, op, method, backend,
-                        task_threads(threads) or None, _device(xp))
+                        task_threads(threads) or None, _device(xp), math)
     plan.set_kernel(b2)
     c = plan.execute(x2)
     if xp is not np:
@@ -149,14 +149,14 @@ def _run_rows(x, b, mode, op, method, backend, threads):
     return c.reshape(batch + (c.shape[-1],))
 
 
-def _whole_rows(x, b, mode, op, method, backend, threads, dtype):
+def _whole_rows(x, b, mode, op, method, backend, threads, math, dtype):
     """A block holding whole rows: the in-memory call's own mode, no window copy."""
     x = x.astype(dtype, copy=False)
     b = b.astype(dtype, copy=False)
-    return _run_rows(x, b, mode, op, method, backend, threads)
+    return _run_rows(x, b, mode, op, method, backend, threads, math)
 
 
-def _window(parts, cuts, pad_lo, pad_hi, b, op, method, backend, threads, dtype):
+def _window(parts, cuts, pad_lo, pad_hi, b, op, method, backend, threads, math, dtype):
     """One output block from the input window: the given input chunks, each cut to
     cuts[i] = (start, stop), between pad_lo and pad_hi zeros; computed as 'valid'."""
     xp = _xp(parts[0])
@@ -169,7 +169,8 @@ def _window(parts, cuts, pad_lo, pad_hi, b, op, method, backend, threads, dtype)
         x[..., pos:pos + e - s] = part[..., s:e]
         pos += e - s
     x[..., pos:] = 0
-    return _run_rows(x, b.astype(dtype, copy=False), "valid", op, method, backend, threads)
+    return _run_rows(x, b.astype(dtype, copy=False), "valid", op, method, backend, threads,
+                     math)
 
 
 # --------------------------------------------------------------------------- graph side
@@ -203,10 +204,11 @@ def _as_dask(b, name):
     return da.asarray(b)
 
 
-def _dispatch(op, a, b, mode, axis, method, backend, threads):
+def _dispatch(op, a, b, mode, axis, method, backend, threads, math):
     mode_code = _api.choice(_api.MODES, mode, "mode")
     _api.choice(_api.METHODS, method, "method")
     _api.choice(_api.BACKENDS, backend, "backend")
+    _api.choice(_api.MATHS, math, "math")
     threads = _api.thread_count(threads) or None
     if not isinstance(a, da.Array):
         raise TypeError("dwconv.dask: a must be a dask.array.Array (use dwconv.convolve for "
@@ -238,9 +240,9 @@ def _dispatch(op, a, b, mode, axis, method, backend, threads):
     b = b.rechunk(b_chunks)
     in_chunks = a.chunks[-1]
     meta = dask.array.utils.meta_from_array(a._meta, nd, dtype=dt)
-    token = dask.base.tokenize(a, b, op, mode, method, backend, threads, dt)
+    token = dask.base.tokenize(a, b, op, mode, method, backend, threads, dt, math)
     name = "dwconv-%s-%s-%s" % (op, mode, token)
-    params = (method, backend, threads)
+    params = (method, backend, threads, math)
     dsk = {}
     batch_blocks = [range(len(c)) for c in a.chunks[:-1]]
     if len(in_chunks) == 1:
@@ -289,7 +291,8 @@ def _dispatch(op, a, b, mode, axis, method, backend, threads):
     return da.moveaxis(out, -1, ax) if ax != nd - 1 else out
 
 
-def convolve(a, b, mode="full", *, axis=-1, method="auto", backend="auto", threads=None):
+def convolve(a, b, mode="full", *, axis=-1, method="auto", backend="auto", threads=None,
+             math="ieee"):
     """Lazy ``dwconv.convolve`` of a Dask array: every signal of ``a`` along ``axis`` with its
     own kernel of ``b``.
 
@@ -301,7 +304,7 @@ def convolve(a, b, mode="full", *, axis=-1, method="auto", backend="auto", threa
         result's (``b`` broadcasts against ``a``).
     b : array (NumPy, CuPy) or dask.array.Array
         Kernels, usually small; its shape must be known when the graph is built.
-    mode, axis, method, backend : as :func:`dwconv.convolve`.
+    mode, axis, method, backend, math : as :func:`dwconv.convolve`.
     threads : int, optional
         CPU threads per task (default: cores divided by the Dask threads of the process).
 
@@ -327,9 +330,10 @@ def convolve(a, b, mode="full", *, axis=-1, method="auto", backend="auto", threa
     >>> np.array_equal(c.compute(), dwconv.convolve(a.compute(), np.array([1.0, -1.0]), "same"))
     True
     """
-    return _dispatch("convolve", a, b, mode, axis, method, backend, threads)
+    return _dispatch("convolve", a, b, mode, axis, method, backend, threads, math)
 
 
-def correlate(a, b, mode="full", *, axis=-1, method="auto", backend="auto", threads=None):
+def correlate(a, b, mode="full", *, axis=-1, method="auto", backend="auto", threads=None,
+              math="ieee"):
     """Lazy ``dwconv.correlate`` of a Dask array; as :func:`convolve` otherwise."""
-    return _dispatch("correlate", a, b, mode, axis, method, backend, threads)
+    return _dispatch("correlate", a, b, mode, axis, method, backend, threads, math)

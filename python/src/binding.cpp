@@ -210,7 +210,7 @@ dwconv_status run_layout(const dwconv_desc &d, const layout &lay, const char *a,
 // convolve / correlate on prepared arrays (see the top of the file). Returns a status or a
 // negative code.
 int run(in_array a, in_array b, out_array c, int mode, int op, int algo, int backend,
-        int threads, uintptr_t stream) {
+        int math, int threads, uintptr_t stream) {
   const size_t nd = a.ndim();
   if (nd < 1 || b.ndim() != nd || c.ndim() != nd) return (int)DWCONV_ERROR_INVALID_VALUE;
   const nb::dlpack::dtype dt = a.dtype();
@@ -254,6 +254,7 @@ int run(in_array a, in_array b, out_array c, int mode, int op, int algo, int bac
   d.op = (dwconv_op)op;
   d.algo = (dwconv_algo)algo;
   d.backend = (dwconv_backend)backend;
+  d.math = (dwconv_math)math;
   d.threads = threads;
   dwconv_status status;
   {
@@ -283,13 +284,14 @@ bool row_stride(const T &x, int64_t *ld) {
 class Plan {
  public:
   Plan(size_t rows, size_t n, size_t p, int dtype, int mode, int op, int algo, int backend,
-       int threads, size_t device_memory_limit, int device)
+       int math, int threads, size_t device_memory_limit, int device)
       : device_(device) {
     desc_ = dwconv_desc_make(rows, n, p, (dwconv_dtype)dtype);
     desc_.mode = (dwconv_mode)mode;
     desc_.op = (dwconv_op)op;
     desc_.algo = (dwconv_algo)algo;
     desc_.backend = (dwconv_backend)backend;
+    desc_.math = (dwconv_math)math;
     desc_.threads = threads;
     desc_.device_memory_limit = device_memory_limit;
   }
@@ -345,6 +347,8 @@ class Plan {
     r["threads"] = i.threads;
     r["workspace_bytes"] = i.workspace_bytes;
     r["simd"] = std::string(i.simd ? i.simd : "");
+    r["math"] = (int)i.math;
+    r["constants_source"] = (int)i.constants_source;
     return r;
   }
 
@@ -385,7 +389,8 @@ nb::dict device_info(int i) {
 NB_MODULE(_dwconv, m) {
   m.doc() = "dwconv's C API, for the dwconv package (use the functions in dwconv, not these).";
   m.def("run", &run, nb::arg("a"), nb::arg("b"), nb::arg("c"), nb::arg("mode"), nb::arg("op"),
-        nb::arg("algo"), nb::arg("backend"), nb::arg("threads"), nb::arg("stream"));
+        nb::arg("algo"), nb::arg("backend"), nb::arg("math"), nb::arg("threads"),
+        nb::arg("stream"));
   m.def("last_error", []() { return std::string(dwconv_last_error()); });
   m.def("status_string", [](int s) { return std::string(dwconv_status_string((dwconv_status)s)); });
   m.def("version", []() { return std::string(dwconv_version_string()); });
@@ -413,6 +418,26 @@ NB_MODULE(_dwconv, m) {
     nb::gil_scoped_release release;
     return (int)dwconv_fft_wisdom_import(path.c_str());
   });
+  m.def("calibrate", [](nb::object path) {
+    std::string p;
+    const bool dflt = path.is_none();
+    if (!dflt) p = nb::cast<std::string>(path);
+    nb::gil_scoped_release release;
+    return (int)dwconv_calibrate(dflt ? nullptr : p.c_str());
+  });
+  m.def("calibration_status", []() {
+    dwconv_calibration_state st;
+    nb::dict r;
+    int code = (int)dwconv_calibration_status(&st);
+    r["status"] = code;
+    if (code == 0) {
+      r["source"] = (int)st.source;
+      r["path"] = std::string(st.path);
+      r["reason"] = std::string(st.reason);
+      r["key"] = std::string(st.key);
+    }
+    return r;
+  });
   m.attr("LAYOUT_A") = LAYOUT_A;
   m.attr("LAYOUT_B") = LAYOUT_B;
   m.attr("LAYOUT_C") = LAYOUT_C;
@@ -423,7 +448,7 @@ NB_MODULE(_dwconv, m) {
   m.attr("FEATURE_OPENMP") = DWCONV_FEATURE_OPENMP;
 
   nb::class_<Plan>(m, "Plan")
-      .def(nb::init<size_t, size_t, size_t, int, int, int, int, int, int, size_t, int>())
+      .def(nb::init<size_t, size_t, size_t, int, int, int, int, int, int, int, size_t, int>())
       .def("create", &Plan::create)
       .def("set_kernel", &Plan::set_kernel)
       .def("execute", &Plan::execute)

@@ -183,3 +183,18 @@ def test_wisdom_errors(tmp_path):
         dwconv.fft_wisdom_export(tmp_path / "no-such-dir" / "x.wis")
     with pytest.raises(ValueError):
         dwconv.fft_wisdom_export(3)
+
+
+def test_gemm_and_non_ieee_math_refused_on_the_cpu(ab):
+    """The tensor-core GEMM path is CUDA-only and non-IEEE math is never taken silently: the
+    CPU says NOT_SUPPORTED (a NotImplementedError) with the library's reason."""
+    a, b = ab
+    out = untouched_out()
+    e = check_raises(NotImplementedError, lambda: dwconv.convolve(a, b, method="gemm",
+                                                                  backend="cpu", out=out), out, 4)
+    assert "gemm" in str(e).lower() or "cuda" in str(e).lower()
+    check_raises(NotImplementedError, lambda: dwconv.convolve(
+        a.astype(np.float32), b.astype(np.float32), math="tf32", backend="cpu"), None, 4)
+    check_raises(NotImplementedError, lambda: dwconv.Plan(4, 30, 5, method="direct",
+                                                          backend="cpu", math="tf32x3"), None, 4)
+    check_raises(ValueError, lambda: dwconv.convolve(a, b, math="fp16", out=out), out, 1)

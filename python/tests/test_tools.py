@@ -35,3 +35,18 @@ def test_tune_and_wisdom_round_trip(tmp_path):
         dwconv.fft_tune(4, 6000, 511, "float16")
     with pytest.raises(ValueError):
         dwconv.fft_tune(0, 6000, 511)
+
+
+def test_calibration(tmp_path, monkeypatch):
+    """calibrate() writes a file the plans then use; status says where constants come from."""
+    path = tmp_path / "calibration.txt"
+    monkeypatch.setenv("DWCONV_CALIBRATION", str(path))
+    st = dwconv.calibration_status()
+    assert st["source"] in ("built-in", "calibrated") and isinstance(st["reason"], str)
+    dwconv.calibrate(path)
+    assert path.stat().st_size > 0
+    with dwconv.Plan(8, 4096, 63, "float32", "same", backend="cpu") as plan:
+        assert plan.info["constants"] == "calibrated"
+        assert plan.info["math"] == "ieee"
+    with pytest.raises(OSError):
+        dwconv.calibrate(tmp_path / "no-such-dir" / "c.txt")
