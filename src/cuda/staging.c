@@ -17,14 +17,17 @@
 #include "cuda_state.h"
 #include "cuda_util.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
 
 /* Below this many bytes a piece is copied by one thread: waking the others costs more. */
 #define PARALLEL_BYTES ((size_t)256 << 10)
 /* The unit of work of the threads that share a piece. */
 #define PARALLEL_BLOCK ((size_t)64 << 10)
+/* Helper threads at most (the calling thread is the eighth copier). */
+#define MAX_HELPERS 7
 
 /* Bytes [b0, b1) of the rows x width rectangle, counted row by row, from src to dst. */
 static void copy_part(char *dst, size_t dpitch, const char *src, size_t spitch, size_t width,
@@ -38,30 +41,102 @@ static void copy_part(char *dst, size_t dpitch, const char *src, size_t spitch, 
   }
 }
 
+/* The copier pool. A copy is cut into blocks of PARALLEL_BLOCK bytes; the calling thread
+ * publishes the job, wakes the helpers and claims blocks itself like they do, then waits only
+ * for blocks a helper has claimed and not finished. A helper the OS has not scheduled yet
+ * therefore costs nothing: the caller copies what nobody claimed (an OpenMP region would wait
+ * for every thread of its team to arrive, which on a busy machine costs whole time slices per
+ * piece). One job at a time: a caller that finds the pool busy (another plan's staging) or its
+ * locks held (a forked child) copies alone. Helpers are started on first use and kept. */
+typedef struct copy_job {
+  char *dst;
+  const char *src;
+  size_t dpitch, spitch, width, total, blocks;
+  int helpers; /* how many helpers take part */
+} copy_job;
+static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER; /* held by a job's caller */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER; /* guards the fields below */
+static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
+static int pool_started;
+static unsigned long long pool_gen; /* job number */
+static copy_job pool_job;
+static atomic_ullong pool_ticket; /* (job number mod 2^32) << 32 | next block to claim */
+static atomic_size_t pool_done;   /* blocks of the current job copied */
+
+/* Claims the next block of job `gen` (0 when the job is over or replaced). */
+static int claim(unsigned long long gen, size_t blocks, size_t *b) {
+  unsigned long long t = atomic_load(&pool_ticket);
+  for (;;) {
+    if ((t >> 32) != (gen & 0xffffffffull) || (t & 0xffffffffull) >= blocks) return 0;
+    if (atomic_compare_exchange_weak(&pool_ticket, &t, t + 1)) {
+      *b = (size_t)(t & 0xffffffffull);
+      return 1;
+    }
+  }
+}
+
+static void run_blocks(const copy_job *j, unsigned long long gen) {
+  size_t b;
+  while (claim(gen, j->blocks, &b)) {
+    const size_t b0 = b * PARALLEL_BLOCK, b1 = b0 + PARALLEL_BLOCK < j->total ? b0 + PARALLEL_BLOCK : j->total;
+    copy_part(j->dst, j->dpitch, j->src, j->spitch, j->width, b0, b1);
+    atomic_fetch_add(&pool_done, 1);
+  }
+}
+
+static void *helper_main(void *arg) {
+  const int index = (int)(intptr_t)arg;
+  unsigned long long seen = 0;
+  pthread_mutex_lock(&pool_lock);
+  for (;;) {
+    while (pool_gen == seen) pthread_cond_wait(&pool_wake, &pool_lock);
+    seen = pool_gen;
+    const copy_job j = pool_job;
+    if (index >= j.helpers) continue;
+    pthread_mutex_unlock(&pool_lock);
+    run_blocks(&j, seen);
+    pthread_mutex_lock(&pool_lock);
+  }
+  return NULL;
+}
+
 void dwconv__cuda_copy_host_rect(void *dst, size_t dpitch, const void *src, size_t spitch,
                                  size_t width, size_t rows, int threads) {
   const size_t total = width * rows;
   if (total == 0) return;
-  if (threads < 1) threads = 1;
+  if (threads > MAX_HELPERS + 1) threads = MAX_HELPERS + 1;
   if ((size_t)threads > total / PARALLEL_BLOCK) threads = (int)(total / PARALLEL_BLOCK);
-  if (threads <= 1 || total < PARALLEL_BYTES) {
+  if (threads <= 1 || total < PARALLEL_BYTES || pthread_mutex_trylock(&pool_busy) != 0) {
     copy_part((char *)dst, dpitch, (const char *)src, spitch, width, 0, total);
     return;
   }
-#ifdef _OPENMP
-  /* Blocks of 64 KiB (multiples of 64 bytes, so no two threads write one cache line of a dense
-   * destination) handed out dynamically: a thread the OS has not scheduled yet delays the
-   * piece by at most one block's copy, not by an equal share. */
-  const ptrdiff_t blocks = (ptrdiff_t)((total + PARALLEL_BLOCK - 1) / PARALLEL_BLOCK);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (ptrdiff_t b = 0; b < blocks; b++) {
-    const size_t b0 = (size_t)b * PARALLEL_BLOCK;
-    const size_t b1 = b0 + PARALLEL_BLOCK < total ? b0 + PARALLEL_BLOCK : total;
-    copy_part((char *)dst, dpitch, (const char *)src, spitch, width, b0, b1);
+  if (pthread_mutex_trylock(&pool_lock) != 0) {
+    pthread_mutex_unlock(&pool_busy);
+    copy_part((char *)dst, dpitch, (const char *)src, spitch, width, 0, total);
+    return;
   }
-#else
-  copy_part((char *)dst, dpitch, (const char *)src, spitch, width, 0, total);
-#endif
+  while (pool_started < threads - 1) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    const int made = pthread_create(&t, &attr, helper_main, (void *)(intptr_t)pool_started) == 0;
+    pthread_attr_destroy(&attr);
+    if (!made) break; /* fewer helpers: the caller copies more itself */
+    pool_started++;
+  }
+  copy_job j = {(char *)dst, (const char *)src, dpitch, spitch, width, total,
+                (total + PARALLEL_BLOCK - 1) / PARALLEL_BLOCK, threads - 1};
+  pool_job = j;
+  const unsigned long long gen = ++pool_gen;
+  atomic_store(&pool_done, 0);
+  atomic_store(&pool_ticket, (gen & 0xffffffffull) << 32);
+  pthread_cond_broadcast(&pool_wake);
+  pthread_mutex_unlock(&pool_lock);
+  run_blocks(&j, gen);
+  /* Only blocks a helper claimed are left, each a few microseconds of copying. */
+  while (atomic_load(&pool_done) < j.blocks) sched_yield();
+  pthread_mutex_unlock(&pool_busy);
 }
 
 /* The buffer size: DWCONV_CUDA_STAGE_BYTES (test-only, to make pieces tiny) or the default,

@@ -219,6 +219,40 @@ static int staging_sizes(void) {
   return fails;
 }
 
+/* The staging copier pool: strided rectangles copied with 1..8 threads, from two threads at
+ * once (one finds the pool busy and copies alone), every byte checked, nothing outside the
+ * rectangle written. */
+void dwconv__cuda_copy_host_rect(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t rows, int threads);
+typedef struct { int threads, bad; } pool_arg;
+static void *pool_copies(void *p) {
+  pool_arg *a = p;
+  const size_t width = 3000 * 4 + 12, spitch = width + 52, dpitch = width + 100, rows = 700;
+  unsigned char *src = malloc(spitch * rows), *dst = malloc(dpitch * rows);
+  for (int rep = 0; rep < 6; rep++) {
+    for (size_t i = 0; i < spitch * rows; i++) src[i] = (unsigned char)(i * 7 + (size_t)rep);
+    memset(dst, 0xAB, dpitch * rows);
+    dwconv__cuda_copy_host_rect(dst, dpitch, src, spitch, width, rows, a->threads + rep % 3);
+    for (size_t r = 0; r < rows; r++)
+      for (size_t c = 0; c < dpitch; c++)
+        if (dst[r * dpitch + c] != (c < width ? src[r * spitch + c] : 0xAB)) { a->bad = 1; break; }
+  }
+  free(src); free(dst);
+  return NULL;
+}
+static int copier_pool(void) {
+  int fails = 0;
+  for (int t = 1; t <= 8; t += 3) {
+    pool_arg a = {t, 0}, b = {t + 1, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, pool_copies, &b);
+    pool_copies(&a);
+    pthread_join(th, NULL);
+    if (a.bad || b.bad) { printf("FAIL staging copier pool: %d / %d threads, wrong bytes\n", t, t + 1); fails++; }
+  }
+  if (!fails) printf("staging copier pool: 2 MiB strided rectangles with 1-10 threads, two callers at once: exact\n");
+  return fails;
+}
+
 /* Equal chunks: 10 rows under a cap of 6 rows per chunk run as two chunks of 5 (not 6 + 4),
  * so the plan's buffers (FFT batch included) are those of a cap of 5. */
 static int equal_chunks(void) {
@@ -484,7 +518,6 @@ static int sticky_error(void) {
  * caller's pageable rows and a pinned staging buffer) with 1, 2, ... threads: 256 MiB of
  * strided rows (64 KiB of data at a 68 KiB pitch, as for lda > N) through 4 MiB buffers, best
  * of 3. Prints GB/s (bytes moved / time) per direction and thread count. */
-void dwconv__cuda_copy_host_rect(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t rows, int threads);
 #include <time.h>
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 static int stage_bench(int max_threads) {
@@ -640,6 +673,7 @@ int main(int argc, char **argv) {
   unsetenv("DWCONV_CUDA_CHUNK_ROWS");
   fails += staging_sizes();
   fails += equal_chunks();
+  fails += copier_pool();
   fails += stream_lifetime();
   fails += errors_of_the_caller();
   fails += restore_without_context();
