@@ -44,6 +44,13 @@ if [ "${DWCONV_QUICK:-0}" != 1 ]; then
   echo "dwconv: GPU-check tooling without a GPU"
   python3 scripts/test-gpu-check-tools.py
   cuda_bin="${CUDA_HOME:-/usr/local/cuda}/bin"
+  # A toolkit without cuobjdump: NVIDIA's own wheel on PyPI carries it (0.3 MB).
+  if [ -z "${CUOBJDUMP:-}" ] && ! command -v cuobjdump >/dev/null && [ ! -x "$cuda_bin/cuobjdump" ] &&
+     { command -v nvcc >/dev/null || [ -x "$cuda_bin/nvcc" ]; } &&
+     dwconv_python_venv build-py/tools-venv nvidia-cuda-cuobjdump 2>/dev/null; then
+    CUOBJDUMP=$(find build-py/tools-venv -path '*/bin/cuobjdump' -type f | head -1)
+    export CUOBJDUMP
+  fi
   if { command -v nvcc >/dev/null || [ -x "$cuda_bin/nvcc" ]; } &&
      { [ -n "${CUOBJDUMP:-}" ] || command -v cuobjdump >/dev/null || [ -x "$cuda_bin/cuobjdump" ]; }; then
     echo "dwconv: kernel SASS (no spills, direct kernel inner loop >= 80% FFMA on sm_90)"
