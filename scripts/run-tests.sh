@@ -44,11 +44,12 @@ if [ "${DWCONV_QUICK:-0}" != 1 ]; then
   echo "dwconv: GPU-check tooling without a GPU"
   python3 scripts/test-gpu-check-tools.py
   cuda_bin="${CUDA_HOME:-/usr/local/cuda}/bin"
-  # A toolkit without cuobjdump: NVIDIA's own wheel on PyPI carries it (0.3 MB).
+  # A toolkit without cuobjdump: NVIDIA's own wheels on PyPI carry it and nvdisasm (a few MB).
   if [ -z "${CUOBJDUMP:-}" ] && ! command -v cuobjdump >/dev/null && [ ! -x "$cuda_bin/cuobjdump" ] &&
      { command -v nvcc >/dev/null || [ -x "$cuda_bin/nvcc" ]; } &&
-     dwconv_python_venv build-py/tools-venv nvidia-cuda-cuobjdump 2>/dev/null; then
+     dwconv_python_venv build-py/tools-venv nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm 2>/dev/null; then
     CUOBJDUMP=$(find build-py/tools-venv -path '*/bin/cuobjdump' -type f | head -1)
+    PATH="$(dirname "${CUOBJDUMP:-.}"):$PATH"  # cuobjdump runs nvdisasm from PATH
     export CUOBJDUMP
   fi
   if { command -v nvcc >/dev/null || [ -x "$cuda_bin/nvcc" ]; } &&
