@@ -45,9 +45,9 @@ static const dwconv_cal_cuda_dtype cuda_builtin[2] = {{0.00004, 0.0030, 0.00050,
  *   the multiply-add cost, from measurements per variant: AVX-512 on AMD Zen 4 0.0247 ns per
  *   f32 multiply-add per thread (Zen 4 splits 512-bit operations into two 256-bit halves);
  *   AVX-512 on Intel cores, which run two full-width FMAs a cycle, 0.6 x that (fitted to the
- *   2-core Xeon's direct/FFT crossover, P ~ 110-130 against Zen 4's ~70); AVX2 0.035 ns
- *   (Zen 3, which has half the vector registers of the AVX-512 kernel to block with);
- *   portable 0.25 ns (Zen 3). f64 costs twice f32 in the SIMD kernels (half the lanes).
+ *   2-core Xeon's direct/FFT crossover, P ~ 110-130 against Zen 4's ~70); AVX2 0.0255 ns f32,
+ *   0.042 f64 (Zen 3, fitted to its two-thread crossover, see below); portable 0.25 ns (Zen 3).
+ *   f64 costs twice f32 in the AVX-512 kernel (half the lanes).
  * - FFT: transform-pair times of cpu_fft_table.h (FFTW_ESTIMATE, Zen 4) plus 0.9 / 1.3 ns a
  *   transform point for gather, multiply and scatter. FFTW runs the same AVX2 codelets on all
  *   three machines; measured through the whole FFT path on Zen 3, the per-block costs came
@@ -75,8 +75,12 @@ void dwconv__cal_builtin_cpu(dwconv_cal_cpu *out) {
     mac32 = cpu_is_intel() ? 0.6 * 0.0247 : 0.0247;
     mac64 = 2 * mac32;
   } else if (strcmp(simd, "avx2") == 0) {
-    mac32 = 0.035;
-    mac64 = 0.070;
+    /* Fitted to where direct and FFT cross with the default two threads on Zen 3: between
+     * P = 63 and 95 for f32 and f64 (M=256 x N=16384 and M=128 x N=32768, docs/PERFORMANCE.md).
+     * One thread measures 0.035 / 0.070 ns (a cross near P = 50 / 40): two threads share the
+     * memory bus, which costs the FFT path (a few operations per sample) more than direct. */
+    mac32 = 0.0255;
+    mac64 = 0.042;
   } else {
     mac32 = 0.25;
     mac64 = 0.21;
