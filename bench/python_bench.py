@@ -103,7 +103,7 @@ def torchaudio_peers():
     return {"torchaudio convolve": mk(taf.convolve), "torchaudio fftconvolve": mk(taf.fftconvolve)}, None
 
 
-def throughput(bench, rounds, ps, m, n, threads, tmpdir, quick):
+def throughput(bench, rounds, ps, m, n, threads, tmpdir, quick, with_peers=True):
     mode = "same"
     dtype = np.float32
     tol = peers.TOL["float32"]
@@ -113,8 +113,10 @@ def throughput(bench, rounds, ps, m, n, threads, tmpdir, quick):
         "scipy oaconvolve": peers._scipy_peer("oaconvolve"),
         "torch conv1d (groups)": peers._torch_cpu("conv1d"),
     }
-    extra, ta_note = torchaudio_peers()
+    extra, ta_note = torchaudio_peers() if with_peers else ({}, None)
     makers.update(extra)
+    if not with_peers:
+        makers = {}
     out = []
     for p in ps:
         rng = np.random.default_rng(1)
@@ -123,7 +125,9 @@ def throughput(bench, rounds, ps, m, n, threads, tmpdir, quick):
         ref = peers.reference(a, b, mode)
         plan = dwconv.Plan(m, n, p, dtype, mode, threads=threads)
         plan.set_kernel(b)
-        row = dict(P=p, c_reuse=[], c_oneshot=[], py_reuse=[], py_oneshot=[], peers={})
+        row = dict(P=p, c_reuse=[], c_oneshot=[], py_reuse=[], py_oneshot=[], py_alloc=[],
+                   peers={})
+        c_out = np.empty((m, n), dtype)  # 'same': N samples per row
         err = peers.rel_l2(plan.execute(a), ref)
         assert err < tol, "dwconv wrong at P=%d: %g" % (p, err)
         assert peers.rel_l2(dwconv.convolve(a, b, mode, threads=threads), ref) < tol
@@ -141,10 +145,15 @@ def throughput(bench, rounds, ps, m, n, threads, tmpdir, quick):
             reuse, one = c_library(bench, m, n, p, dtype, mode, threads, 5, tmpdir, a, b)
             row["c_reuse"].append(reuse)
             row["c_oneshot"].append(one)
-            s, _, _ = peers.time_fn(lambda: plan.execute(a), 2, 5, 2.0)
+            # Into a reused output, as bench_dwconv writes into one C: the binding's own cost.
+            s, _, _ = peers.time_fn(lambda: plan.execute(a, out=c_out), 2, 5, 2.0)
             row["py_reuse"].append(1e3 * median(s))
-            s, _, _ = peers.time_fn(lambda: dwconv.convolve(a, b, mode, threads=threads), 2, 5, 2.0)
+            s, _, _ = peers.time_fn(lambda: dwconv.convolve(a, b, mode, threads=threads, out=c_out),
+                                    2, 5, 2.0)
             row["py_oneshot"].append(1e3 * median(s))
+            # A fresh result per call, as the peers return (first-touch page faults included).
+            s, _, _ = peers.time_fn(lambda: dwconv.convolve(a, b, mode, threads=threads), 2, 5, 2.0)
+            row["py_alloc"].append(1e3 * median(s))
             for name, fn in runners.items():
                 if fn is None:
                     continue
@@ -168,6 +177,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="3 rounds, P in {3, 63, 1023}")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--binding-only", action="store_true",
+                    help="no peers: the binding against the C library alone (peers' thread pools, "
+                         "e.g. torch's and OpenBLAS's spinning threads, otherwise share the cores "
+                         "with dwconv's in this process and slow short calls)")
     ap.add_argument("--json")
     opt = ap.parse_args()
     bench = peers.find_bench(opt.bench)
@@ -178,7 +191,8 @@ def main():
     tmp_base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
     with tempfile.TemporaryDirectory(prefix="dwconv-pybench-", dir=tmp_base) as tmpdir:
         seed = seed_overhead(bench, rounds, tmpdir)
-        thr, ta_note = throughput(bench, rounds, ps, 256, 16384, opt.threads, tmpdir, opt.quick)
+        thr, ta_note = throughput(bench, rounds, ps, 256, 16384, opt.threads, tmpdir, opt.quick,
+                                  not opt.binding_only)
     machine["loadavg_end"] = os.getloadavg()[0]
     print("# dwconv Python package: %s, %s, commit %s, load %.2f -> %.2f\n"
           % (machine["cpu_model"], machine["date_utc"], machine["git_commit"],
@@ -189,12 +203,16 @@ def main():
         print("| %s | %s | %.2f [%.2f-%.2f] |" % (r["dtype"], r["impl"], r["median_us"],
                                                  r["min_us"], r["max_us"]))
     print("\n## M=256, N=16384, same, float32: Python binding vs the C library and the peers\n")
-    print("Times in ms, median over rounds [min-max]. 'py/C' = C time / Python time "
-          "(1.00 = no binding cost). 'x peer' = best correct peer / dwconv.convolve.\n")
+    print("Times in ms, median over rounds [min-max]. Plan.execute and dwconv.convolve write into "
+          "a reused `out=` as bench_dwconv writes into one C; 'py/C' = C time / Python time "
+          "(1.00 = no binding cost). 'convolve (new result)' allocates its result as the peers "
+          "do; 'x best peer' = best correct peer / that.\n")
     names = list(thr[0]["peers"]) if thr else []
+    if opt.binding_only:
+        print("(--binding-only: no peers in this process)\n")
     print("| P | C reuse | Plan.execute | py/C reuse | C one-shot | dwconv.convolve | py/C one-shot | "
-          + " | ".join(names) + " | x best peer |")
-    print("|" + "--:|" * (7 + len(names) + 1))
+          "convolve (new result) | " + " | ".join(names) + " | x best peer |")
+    print("|" + "--:|" * (8 + len(names) + 1))
     for r in thr:
         ratio_reuse = [c / p for c, p in zip(r["c_reuse"], r["py_reuse"])]
         ratio_one = [c / p for c, p in zip(r["c_oneshot"], r["py_oneshot"])]
@@ -206,11 +224,11 @@ def main():
                 best = median(v) if best is None else min(best, median(v))
             else:
                 cells.append(str(v) if not isinstance(v, list) else "-")
-        x = ("%.1fx" % (best / median(r["py_oneshot"]))) if best else "-"
-        print("| %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        x = ("%.1fx" % (best / median(r["py_alloc"]))) if best else "-"
+        print("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["P"], spread(r["c_reuse"]), spread(r["py_reuse"]), spread(ratio_reuse),
             spread(r["c_oneshot"]), spread(r["py_oneshot"]), spread(ratio_one),
-            " | ".join(cells), x))
+            spread(r["py_alloc"]), " | ".join(cells), x))
     if ta_note:
         print("\n" + ta_note)
     if opt.json:
