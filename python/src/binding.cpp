@@ -151,6 +151,19 @@ void shape_strides(const T &x, std::vector<int64_t> *shape, std::vector<int64_t>
   }
 }
 
+// A descriptor from the Python layer's codes (validated again by the C library).
+dwconv_desc make_desc(size_t rows, size_t n, size_t p, int dtype, int mode, int op, int algo,
+                      int backend, int math, int threads) {
+  dwconv_desc d = dwconv_desc_make(rows, n, p, (dwconv_dtype)dtype);
+  d.mode = (dwconv_mode)mode;
+  d.op = (dwconv_op)op;
+  d.algo = (dwconv_algo)algo;
+  d.backend = (dwconv_backend)backend;
+  d.math = (dwconv_math)math;
+  d.threads = threads;
+  return d;
+}
+
 // Makes the calling thread's current CUDA device `dev` for the lifetime of the object (GPU
 // arrays live on a device; dwconv plans work on the current one), and restores it after.
 struct device_scope {
@@ -248,14 +261,8 @@ int run(in_array a, in_array b, out_array c, int mode, int op, int algo, int bac
   int64_t rows = 1;
   for (size_t i = 0; i + 1 < nd; i++) rows *= (int64_t)c.shape(i);
   if (rows == 0) return 0;  // nothing to compute (empty batch)
-  dwconv_desc d = dwconv_desc_make((size_t)lay.rows, (size_t)lay.n, (size_t)lay.p,
-                                   bits == 32 ? DWCONV_FLOAT32 : DWCONV_FLOAT64);
-  d.mode = (dwconv_mode)mode;
-  d.op = (dwconv_op)op;
-  d.algo = (dwconv_algo)algo;
-  d.backend = (dwconv_backend)backend;
-  d.math = (dwconv_math)math;
-  d.threads = threads;
+  const dwconv_desc d = make_desc((size_t)lay.rows, (size_t)lay.n, (size_t)lay.p,
+                                  bits == 32 ? 0 : 1, mode, op, algo, backend, math, threads);
   dwconv_status status;
   {
     nb::gil_scoped_release release;
@@ -286,13 +293,7 @@ class Plan {
   Plan(size_t rows, size_t n, size_t p, int dtype, int mode, int op, int algo, int backend,
        int math, int threads, size_t device_memory_limit, int device)
       : device_(device) {
-    desc_ = dwconv_desc_make(rows, n, p, (dwconv_dtype)dtype);
-    desc_.mode = (dwconv_mode)mode;
-    desc_.op = (dwconv_op)op;
-    desc_.algo = (dwconv_algo)algo;
-    desc_.backend = (dwconv_backend)backend;
-    desc_.math = (dwconv_math)math;
-    desc_.threads = threads;
+    desc_ = make_desc(rows, n, p, dtype, mode, op, algo, backend, math, threads);
     desc_.device_memory_limit = device_memory_limit;
   }
   ~Plan() { close(); }
@@ -403,10 +404,8 @@ NB_MODULE(_dwconv, m) {
   m.def("cuda_device_count", []() { return dwconv_cuda_device_count(); });
   m.def("cuda_device_info", &device_info);
   m.def("fft_tune", [](size_t rows, size_t n, size_t p, int dtype, int mode, int op, int threads) {
-    dwconv_desc d = dwconv_desc_make(rows, n, p, (dwconv_dtype)dtype);
-    d.mode = (dwconv_mode)mode;
-    d.op = (dwconv_op)op;
-    d.threads = threads;
+    // algo, backend and math at their defaults: dwconv_fft_tune takes them as FFT, CPU, IEEE.
+    const dwconv_desc d = make_desc(rows, n, p, dtype, mode, op, 0, 0, 0, threads);
     nb::gil_scoped_release release;
     return (int)dwconv_fft_tune(&d);
   });
