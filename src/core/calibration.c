@@ -344,6 +344,12 @@ int dwconv__cal_parse(const char *text, size_t len, dwconv_cal_file *f, char *wh
   if (!seen_key) FAIL("no key");
   if (seen_dt[0] != seen_dt[1]) FAIL("cpu constants for only one dtype");
   f->has_cpu = seen_dt[0];
+#ifdef DWCONV_HAVE_FFTW
+  /* A calibration in a build with FFTW measures block lengths for both dtypes; without any the
+   * model could not give a forced FFT plan a block length (fuzz_calibration found it). */
+  for (int k = 0; k < 2 && f->has_cpu; k++)
+    if (f->cpu.dt[k].nlens == 0) FAIL("no FFT block lengths for %s", dt_name[k]);
+#endif
   for (int k = 0; k < 2 && f->has_cpu; k++) dwconv__cal_prune(&f->cpu.dt[k]);
   return 1;
 }
