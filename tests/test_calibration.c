@@ -346,6 +346,14 @@ START_TEST(test_hostile) {
   expect_ignored(path, "not a regular file", "FIFO");
   unlink(path);
 
+  /* A valid file without CPU records (what a CUDA-only calibration could write): the CPU
+   * keeps its built-in constants and the status says why. */
+  snprintf(body, sizeof body, "%s", head);
+  text = with_checksum(body);
+  write_file(path, text, strlen(text));
+  free(text);
+  expect_ignored(path, "no CPU constants", "file without CPU records");
+
   /* Another machine's (or version's) file: valid in every other way. */
   dwconv_cal_file f;
   synthetic(&f, 0.05, 0.1);

@@ -496,6 +496,11 @@ static void load_locked(void) {
     return;
   }
   cal_have = 1;
+  /* A file may hold CUDA constants only; the CPU model then keeps its built-in constants,
+   * and the status says why. */
+  if (!cal_file.has_cpu)
+    snprintf(cal_reason, sizeof cal_reason, "%.400s has no CPU constants (built-in ones are used for the CPU)",
+             cal_path);
 }
 
 int dwconv__cal_cpu(dwconv_cal_cpu *out) {
