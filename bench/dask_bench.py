@@ -17,7 +17,9 @@ All zarr arrays are uncompressed (like the .npy files). Only sampled rows of eac
 kept between steps, so --dir holds at most A (zarr and .npy) and one output: with --dir on a
 memory-backed file system (/dev/shm) the run measures compute and the zarr pipeline without the
 disk, on a disk it measures what that disk allows (writing C is the floor there).
-Each worker's peak RSS is read after the runs (getrusage in the worker process). Sample rows of
+Each worker's peak RSS is read after the runs (VmHWM in the worker process). Before the runs,
+one row chunk is timed in this process (zarr read, zarr write, dwconv, each peer): read + write
+is the I/O every pipeline over these stores pays, which bounds the ratio to the peers. Sample rows of
 every output are checked against scipy. Prints a Markdown table; --json writes everything.
 """
 import argparse
@@ -73,6 +75,40 @@ def scipy_peer(client, in_path, out_path, b, fname):
     return time.perf_counter() - t0
 
 
+def chunk_breakdown(a_zarr, tmp_zarr, b, reps=5):
+    """Per-chunk costs in one worker-like process (one thread), median of reps: reading one
+    row chunk from zarr, writing one to zarr, and computing it with dwconv and with each scipy
+    peer. Read + write is the floor every pipeline over these stores pays per chunk, so
+    (I/O + peer) / (I/O + dwconv) bounds the whole-run ratio to the peers on this machine."""
+    import scipy.signal as sg
+    import zarr
+
+    import dwconv
+    z = zarr.open_array(a_zarr, mode="r")
+    rows = z.chunks[0]
+    shutil.rmtree(tmp_zarr, ignore_errors=True)
+    out = zarr.create_array(store=tmp_zarr, shape=(rows, z.shape[1]), chunks=(rows, z.shape[1]),
+                            dtype=z.dtype, compressors=None)
+    x = z[:rows]
+    steps = {
+        "read": lambda: z[:rows],
+        "write": lambda: out.__setitem__(slice(None), x),
+        "dwconv": lambda: dwconv.convolve(x, b, "same", method="direct", threads=1),
+        "oaconvolve": lambda: sg.oaconvolve(x, b[None, :], mode="same", axes=1),
+        "fftconvolve": lambda: sg.fftconvolve(x, b[None, :], mode="same", axes=1),
+    }
+    res = {}
+    for name, f in steps.items():
+        ts = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            f()
+            ts.append(time.perf_counter() - t0)
+        res[name] = median(ts)
+    shutil.rmtree(tmp_zarr, ignore_errors=True)
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=8192)
@@ -107,6 +143,7 @@ def main():
                memory_limit=opt.memory_limit, cli=[], dask=[], peer_oaconvolve=[],
                peer_fftconvolve=[],
                loadavg_start=os.getloadavg()[0], dwconv=dwconv.info())
+    res["chunk"] = chunk_breakdown(a_zarr, os.path.join(opt.dir, "chunk.zarr"), b)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       memory_limit=opt.memory_limit, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
@@ -161,6 +198,14 @@ def main():
         if xs:
             print("| %s | %.2f | %.2f-%.2f | %.2f | %.2f |" % (
                 name, median(xs), min(xs), max(xs), gb / median(xs), cli_med / median(xs)))
+    ch = res["chunk"]
+    io = ch["read"] + ch["write"]
+    print("\nOne chunk (%d rows, %.0f MiB) in one thread, median of 5 (s): zarr read %.3f, zarr write "
+          "%.3f, dwconv %.3f, oaconvolve %.3f, fftconvolve %.3f. Bound on the whole-run ratio to the "
+          "peers from these (I/O + peer) / (I/O + dwconv): oaconvolve %.2fx, fftconvolve %.2fx."
+          % (opt.chunk_rows, opt.chunk_rows * opt.signal * 4 / 2 ** 20, ch["read"], ch["write"],
+             ch["dwconv"], ch["oaconvolve"], ch["fftconvolve"],
+             (io + ch["oaconvolve"]) / (io + ch["dwconv"]), (io + ch["fftconvolve"]) / (io + ch["dwconv"])))
     for addr, peak in sorted(peaks.items()):
         print("\nworker %s peak RSS %.0f MiB of %.0f MiB limit" % (addr, peak / 2 ** 20, limit / 2 ** 20))
     print("\nrows vs scipy: dwconv.dask %.1e%s; CLI and dask outputs bitwise equal on sampled rows: %s; "

@@ -24,8 +24,18 @@ import numpy as np
 
 
 def peak_rss_bytes():
-    """This process's peak resident memory (Linux: ru_maxrss is in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """This process's peak resident memory. Linux: VmHWM of /proc/self/status, the high-water
+    mark of this process's own address space. ru_maxrss is not used there: it survives exec,
+    so a worker started by a large parent (fork + exec) would report the parent's peak."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB elsewhere
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
 def make_input(path, rows, n, chunk_rows, seed=1):
