@@ -195,7 +195,7 @@ def _scipy_peer(fname):
         import scipy.fft
         import scipy.signal
         f = getattr(scipy.signal, fname)
-        N, P = A.shape[1], B.shape[1]
+        N = A.shape[1]
         smode = "full" if mode == "causal" else mode
 
         def run():
@@ -679,7 +679,6 @@ def summary_rows(results, backend):
         if not b:
             continue
         j = b["dwconv"]
-        bad = "error" in j or j.get("wrong")
         rows.append(dict(
             shape=res["shape"]["name"],
             algo="-" if "error" in j else j["plan"]["algo"],
