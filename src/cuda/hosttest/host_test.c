@@ -21,6 +21,8 @@
 extern size_t mock_live_dev, mock_live_host, mock_max_pitch, mock_dev_bytes, mock_host_allocs;
 extern int mock_fail_pinned, mock_violations, mock_ctx_made[2], mock_fail_launch, mock_sticky_at_launch;
 extern cufftResult mock_cufft_refuse;
+extern size_t mock_fft_forward_execs;
+extern long long mock_fft_last_batch;
 extern unsigned long long mock_rng;
 void mock_set_last_error(cudaError_t e);
 void mock_clear_sticky(void);
@@ -122,6 +124,8 @@ static int run_case(const tcase *t, int it, int *oom) {
   /* An asynchronous execute (device A and C on the user stream) is complete after the stream
    * is synchronised: only then may C be read. */
   if (us != NULL && cudaStreamSynchronize(us) != cudaSuccess) abort();
+  /* The device slots for host data are made by the execute: the budget holds them too. */
+  if (t->limit != 0 && mock_dev_bytes - before > t->limit) { printf("over budget after execute: %zu > %zu\n", mock_dev_bytes - before, t->limit); fails++; }
   dwconv_plan_get_info(plan, &info);
   if (it < 0) printf("  (fixed case: algo %d, block length %zu)\n", info.algo, info.block_len);
   {
@@ -196,11 +200,14 @@ static int staging_sizes(void) {
     size_t dev0 = mock_dev_bytes, pins0 = mock_host_allocs;
     float *A = malloc(sizeof(float) * rows * n), *B = malloc(sizeof(float) * rows * p), *C = malloc(sizeof(float) * rows * (n + p - 1));
     int ok = dwconv_plan_create(&plan, &d) == DWCONV_SUCCESS;
+    const size_t created = mock_dev_bytes - dev0;
+    ok = ok && device_run(plan, rows, n, p, A, B, C);
     const size_t dev_bytes = mock_dev_bytes - dev0;
-    /* taps, then one slot (a chunk's clipped input + output) per chunk in flight */
+    /* taps at create; the execute on host data adds one slot (a chunk's clipped input +
+     * output) per chunk in flight */
     const size_t chunk_rows = chunks == 1 ? rows : 2, slot = chunk_rows * (n + (n + p - 1)) * sizeof(float);
     const size_t want = rows * p * sizeof(float) + (chunks == 1 ? 1 : 2) * slot;
-    ok = ok && device_run(plan, rows, n, p, A, B, C);
+    if (created != rows * p * sizeof(float)) ok = 0;
     const size_t pins = mock_host_allocs - pins0;
     dwconv_plan_info info = {0};
     if (ok) dwconv_plan_get_info(plan, &info);
@@ -274,6 +281,56 @@ static int equal_chunks(void) {
   }
   printf("equal chunks: 10 rows capped at 6 per chunk run as 2 x 5 (%zu device bytes)\n", bytes[0]);
   return 0;
+}
+
+/* Chunks of device-resident data are sized without the streaming slots (device input and
+ * output buffers for host data), which such an execute never uses: with a budget that holds
+ * the kernel spectra, the whole FFT buffer, the cuFFT workspace and the smallest host
+ * chunk's slots, device A and C run as one chunk (one batched forward transform); with room
+ * for 4.5 rows' transforms, as 3 equal chunks of 4 rows. Host A and C on the same plans
+ * stream through small chunks of their own, within the budget, with the right result. */
+static int in_place_chunks(void) {
+  int fails = 0;
+  const int rows = 12, n = 600, p = 33, len = n + p - 1;
+  const size_t es = sizeof(float);
+  dwconv_desc d = dwconv_desc_make(rows, n, p, DWCONV_FLOAT32);
+  d.backend = DWCONV_BACKEND_CUDA; d.algo = DWCONV_ALGO_FFT;
+  dwconv_plan *plan = NULL;
+  dwconv_plan_info info = {0};
+  if (dwconv_plan_create(&plan, &d) != DWCONV_SUCCESS) abort();
+  dwconv_plan_get_info(plan, &info);
+  dwconv_plan_destroy(plan);
+  const size_t L = info.block_len, S = info.block_step, nb = (len + S - 1) / S, slot_ld = 2 * (L / 2 + 1);
+  const size_t row_fft = nb * slot_ld * es, kern = rows * slot_ld * es;
+  const size_t in1 = S + p - 1 < (size_t)n ? S + p - 1 : (size_t)n, min_slots = 2 * (in1 + S) * es;
+  float *A, *C, *B = malloc(sizeof(float) * rows * p), *hA = malloc(sizeof(float) * rows * n), *hC = malloc(sizeof(float) * rows * len);
+  if (cudaMalloc((void **)&A, sizeof(float) * rows * n) || cudaMalloc((void **)&C, sizeof(float) * rows * len)) abort();
+  for (int k = 0; k < 2; k++) {
+    /* the mock's cuFFT workspace: 1000 + 8 bytes per transform of the batch */
+    const size_t fit_rows2 = k == 0 ? 2 * rows : 9, work = 1000 + 8 * (fit_rows2 / 2 + 1) * nb;
+    d.device_memory_limit = kern + fit_rows2 * row_fft / 2 + work + min_slots + 64;
+    const size_t want_chunks = k == 0 ? 1 : 3, want_batch = (k == 0 ? rows : 4) * nb;
+    size_t before = mock_dev_bytes;
+    int ok = dwconv_plan_create(&plan, &d) == DWCONV_SUCCESS && device_run(plan, rows, n, p, A, B, C);
+    const size_t execs0 = mock_fft_forward_execs; /* one batched forward transform a chunk */
+    ok = ok && dwconv_plan_execute(plan, A, n, C, len) == DWCONV_SUCCESS && full_conv_ok(A, B, C, rows, n, p);
+    const size_t chunks = mock_fft_forward_execs - execs0;
+    const long long batch = mock_fft_last_batch;
+    memcpy(hA, A, sizeof(float) * rows * n);
+    ok = ok && dwconv_plan_execute(plan, hA, n, hC, len) == DWCONV_SUCCESS && full_conv_ok(hA, B, hC, rows, n, p);
+    const size_t held = mock_dev_bytes - before;
+    dwconv_plan_destroy(plan);
+    if (!ok || chunks != want_chunks || batch != (long long)want_batch || held > d.device_memory_limit) {
+      printf("FAIL device-resident chunks (budget %zu): ok %d, %zu chunks of %lld transforms (want %zu of %zu), %zu device bytes held, %s\n",
+             d.device_memory_limit, ok, chunks, batch, want_chunks, want_batch, held, dwconv_last_error());
+      fails++;
+    } else {
+      printf("device-resident chunks: budget %zu -> %zu chunk%s of %lld transforms; host data on the same plan within it\n",
+             d.device_memory_limit, chunks, chunks > 1 ? "s" : "", batch);
+    }
+  }
+  cudaFree(A); cudaFree(C); free(B); free(hA); free(hC);
+  return fails;
 }
 
 /* The caller's stream: set_stream refuses a stream of another device; after an asynchronous
@@ -633,6 +690,7 @@ int main(int argc, char **argv) {
    * acquisitions failing in turn gives the pageable fallback (or nothing to fail once all
    * are covered), the right result, and nothing leaked; device data never makes staging. */
   setenv("DWCONV_CUDA_CHUNK_ROWS", "1", 1); /* four chunks: staging serves several */
+  int slot_refusals = 0;
   for (int dev_data = 0; dev_data <= 2; dev_data++) /* pageable host, device, pinned host */
     for (size_t n = 1;; n++) {
       dwconv_desc d = dwconv_desc_make(4, 300, 9, DWCONV_FLOAT32);
@@ -646,13 +704,23 @@ int main(int argc, char **argv) {
       if (ok) dwconv_plan_get_info(plan, &before);
       float *A = (float *)alloc(sizeof hA, dev_data), *C = (float *)alloc(sizeof hC, dev_data);
       memcpy(A, hA, sizeof hA); /* the mock's device memory is host memory */
+      const size_t pins0 = mock_host_allocs;
       dwconv__cuda_fault_inject(n);
-      ok = ok && dwconv_plan_execute(plan, A, 300, C, 308) == DWCONV_SUCCESS;
+      dwconv_status est = ok ? dwconv_plan_execute(plan, A, 300, C, 308) : DWCONV_ERROR_INTERNAL;
       size_t made = dwconv__cuda_fault_inject(0);
+      /* A device slot for host data refused: OUT_OF_MEMORY naming it, nothing kept, and the
+       * next execute makes the slots and runs. */
+      if (est == DWCONV_ERROR_OUT_OF_MEMORY && dev_data != 1 && strstr(dwconv_last_error(), "chunk slot") != NULL) {
+        if (!slot_refusals++) printf("  execute-time device slot refused: %s\n", dwconv_last_error());
+        est = dwconv_plan_execute(plan, A, 300, C, 308);
+      }
+      ok = ok && est == DWCONV_SUCCESS;
       if (ok) dwconv_plan_get_info(plan, &after);
       memcpy(hC, C, sizeof hC);
       ok = ok && full_conv_ok(hA, hB, hC, 4, 300, 9);
-      if (ok && dev_data && after.workspace_bytes != before.workspace_bytes) ok = 0; /* no staging made */
+      /* No staging for device or page-locked data (device data: no device slots either). */
+      if (ok && dev_data == 1 && after.workspace_bytes != before.workspace_bytes) ok = 0;
+      if (ok && dev_data == 2 && mock_host_allocs != pins0) ok = 0;
       /* With every acquisition allowed, pageable host data must get its staging ring. */
       if (ok && n > made && dev_data == 0 && (made < 3 || after.workspace_bytes <= before.workspace_bytes)) ok = 0;
       dwconv_plan_destroy(plan);
@@ -673,6 +741,7 @@ int main(int argc, char **argv) {
   unsetenv("DWCONV_CUDA_CHUNK_ROWS");
   fails += staging_sizes();
   fails += equal_chunks();
+  fails += in_place_chunks();
   fails += copier_pool();
   fails += stream_lifetime();
   fails += errors_of_the_caller();

@@ -50,6 +50,8 @@ cudaError_t mock_fail_launch_code = cudaErrorInvalidConfiguration;
 int mock_sticky_at_launch;         /* the n-th launch from now poisons the context */
 cufftResult mock_cufft_refuse;     /* non-zero: cufftMakePlanMany64 returns it */
 long long mock_cufft_max_len = (long long)1 << 27;
+size_t mock_fft_forward_execs;   /* forward transforms queued (one per FFT chunk) */
+long long mock_fft_last_batch;   /* the batch of the last forward transform */
 unsigned long long mock_rng = 0x9E3779B97F4A7C15ull;
 
 static void violation(const char *fmt, const char *what) {
@@ -560,6 +562,7 @@ static cufftResult exec(cufftHandle h, void *in, void *out, cufftType want, int 
   (void)classify(out, (size_t)(p->batch * p->odist) * out_units * es, "cuFFT output");
   for (size_t i = 0; i + 4 <= p->work_bytes && i < 256; i += 4)
     if (memcmp((const char *)p->work + i, "\xff\xff\xff\xff", 4) == 0) { violation("%s reads a workspace nobody initialised", "cuFFT"); break; }
+  if (fwd) { mock_fft_forward_execs++; mock_fft_last_batch = p->batch; }
   fft_op *f = malloc(sizeof *f);
   f->p = *p; f->in = in; f->out = out; f->dbl = dbl; f->fwd = fwd;
   enqueue(stream_of(p->stream, "cuFFT execution"), 0, run_fft, f, NULL, 0);
