@@ -333,6 +333,36 @@ static int in_place_chunks(void) {
   return fails;
 }
 
+/* The CUDA cost model's block lengths favour what cuFFT does well: for N = 65536 ('same')
+ * and P = 15 ... 4095, float and double, the FFT length has at most two factors of 3, 5 or
+ * 7 in all (the lengths picked without the radix factor are 180 = 2^2 3^2 5,
+ * 4116 = 2^2 3 7^3, 17496 = 2^3 3^7 and 69984 = 2^5 3^7). */
+static int cufft_lengths(void) {
+  int fails = 0;
+  const size_t Ps[] = {15, 63, 255, 1023, 4095};
+  char got[256] = "";
+  for (int f64 = 0; f64 <= 1; f64++)
+    for (size_t i = 0; i < sizeof Ps / sizeof Ps[0]; i++) {
+      dwconv_desc d = dwconv_desc_make(1, 65536, Ps[i], f64 ? DWCONV_FLOAT64 : DWCONV_FLOAT32);
+      d.backend = DWCONV_BACKEND_CUDA; d.algo = DWCONV_ALGO_FFT; d.mode = DWCONV_MODE_SAME;
+      dwconv_plan *plan = NULL;
+      dwconv_plan_info info = {0};
+      if (dwconv_plan_create(&plan, &d) != DWCONV_SUCCESS) abort();
+      dwconv_plan_get_info(plan, &info);
+      dwconv_plan_destroy(plan);
+      size_t L = info.block_len, odd = 0;
+      for (size_t r = 3; r <= 7; r += 2)
+        while (L % r == 0) { L /= r; odd++; }
+      if ((L & (L - 1)) != 0 || odd > 2) {
+        printf("FAIL cuFFT length: f%d P=%zu chose L=%zu (%zu factors of 3, 5, 7)\n", f64 ? 64 : 32, Ps[i], info.block_len, odd);
+        fails++;
+      }
+      if (!f64) snprintf(got + strlen(got), sizeof got - strlen(got), " %zu->%zu", Ps[i], info.block_len);
+    }
+  if (!fails) printf("cuFFT lengths (N=65536 same, P->L, f32):%s; f64 too: at most two factors of 3, 5, 7\n", got);
+  return fails;
+}
+
 /* The caller's stream: set_stream refuses a stream of another device; after an asynchronous
  * FFT execute on the caller's stream and set_stream(NULL), the caller may destroy the stream
  * before the plan (cuFFT must not still hold it: the mock counts a violation otherwise). */
@@ -742,6 +772,7 @@ int main(int argc, char **argv) {
   fails += staging_sizes();
   fails += equal_chunks();
   fails += in_place_chunks();
+  fails += cufft_lengths();
   fails += copier_pool();
   fails += stream_lifetime();
   fails += errors_of_the_caller();
