@@ -33,7 +33,7 @@ static dwconv_status budget_of(const dwconv_problem *prob, size_t *budget) {
 }
 
 static dwconv_status dev_alloc(dwconv_cuda_state *s, void **p, size_t bytes, const char *what) {
-  cudaError_t e = dwconv__cuda_malloc(p, bytes);
+  cudaError_t e = dwconv__cuda_dev_alloc(p, bytes, s->pooled, s->streams[0]);
   if (e != cudaSuccess) return dwconv__cuda_fail(e, what);
   s->device_bytes += bytes;
   return DWCONV_SUCCESS;
@@ -75,8 +75,8 @@ static dwconv_status free_host_slots(dwconv_cuda_state *s) {
   for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
     void *p[2] = {s->dev_in[k], s->dev_out[k]};
     for (int i = 0; i < 2; i++) {
-      cudaError_t e = p[i] != NULL ? cudaFree(p[i]) : cudaSuccess;
-      if (e != cudaSuccess && st == DWCONV_SUCCESS) st = dwconv__cuda_fail(e, "cudaFree (chunk slot)");
+      cudaError_t e = dwconv__cuda_dev_free(p[i], s->pooled, s->streams[0]);
+      if (e != cudaSuccess && st == DWCONV_SUCCESS) st = dwconv__cuda_fail(e, "freeing a chunk slot");
     }
     s->dev_in[k] = s->dev_out[k] = NULL;
   }
@@ -95,8 +95,8 @@ dwconv_status dwconv__cuda_host_slots(dwconv_cuda_state *s) {
   const size_t in = rows * s->host.in_cap * s->es, out = rows * s->host.chunks.outs_per_chunk * s->es;
   dwconv_status st = DWCONV_SUCCESS;
   for (int k = 0; k < want && st == DWCONV_SUCCESS; k++) {
-    cudaError_t e = dwconv__cuda_malloc(&s->dev_in[k], in);
-    if (e == cudaSuccess) e = dwconv__cuda_malloc(&s->dev_out[k], out);
+    cudaError_t e = dwconv__cuda_dev_alloc(&s->dev_in[k], in, s->pooled, s->streams[0]);
+    if (e == cudaSuccess) e = dwconv__cuda_dev_alloc(&s->dev_out[k], out, s->pooled, s->streams[0]);
     if (e != cudaSuccess) {
       st = dwconv__cuda_fail(e, "cudaMalloc (chunk slot)");
       break;
@@ -109,6 +109,11 @@ dwconv_status dwconv__cuda_host_slots(dwconv_cuda_state *s) {
     snprintf(cause, sizeof cause, "%s", dwconv_last_error());
     (void)free_host_slots(s); /* also a slot made only in part (its input) */
     return dwconv__error(st, "%s", cause);
+  }
+  /* Stream-ordered memory is usable by the other stream once its allocation has completed. */
+  if (s->pooled) {
+    cudaError_t e = cudaStreamSynchronize(s->streams[0]);
+    if (e != cudaSuccess) return dwconv__cuda_fail(e, "cudaStreamSynchronize (chunk slots)");
   }
   return DWCONV_SUCCESS;
 }
@@ -134,6 +139,7 @@ static dwconv_status create_state(const dwconv_problem *prob, void **state) {
   DWCONV_CUDA_TRY(st, cudaDeviceGetAttribute(&pitch, cudaDevAttrMaxPitch, s->device),
                   "cudaDeviceGetAttribute (max pitch)");
   s->max_pitch = pitch > 0 ? (size_t)pitch : 0;
+  s->pooled = dwconv__cuda_pools_supported(s->device);
   DWCONV_TRY(st, budget_of(prob, &s->budget));
   for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
     DWCONV_CUDA_TRY(st, dwconv__cuda_stream_create(&s->streams[k]), "cudaStreamCreate");
@@ -156,6 +162,9 @@ static dwconv_status create_state(const dwconv_problem *prob, void **state) {
     DWCONV_CUDA_TRY(st, cudaStreamSynchronize(s->streams[0]), "cudaStreamSynchronize");
   }
   if (prob->desc.algo == DWCONV_ALGO_GEMM) DWCONV_TRY(st, dwconv__cuda_gemm_create(s));
+  /* Stream-ordered buffers are usable from every stream (the other plan stream, the
+   * caller's) once their allocations on streams[0] have completed. */
+  DWCONV_CUDA_TRY(st, cudaStreamSynchronize(s->streams[0]), "cudaStreamSynchronize");
   *state = s;
   return DWCONV_SUCCESS;
 
@@ -187,8 +196,10 @@ static dwconv_status release(dwconv_cuda_state *s) {
   if (fst != DWCONV_SUCCESS && st == DWCONV_SUCCESS) st = fst;
   fst = dwconv__cuda_gemm_destroy(s);
   if (fst != DWCONV_SUCCESS && st == DWCONV_SUCCESS) st = fst;
-  if (s->fft_buf != NULL) KEEP(cudaFree(s->fft_buf), "cudaFree (FFT buffer)");
-  if (s->kern != NULL) KEEP(cudaFree(s->kern), "cudaFree (kernel)");
+  /* With pools, the frees are queued on streams[0] (synchronised above, and the only stream
+   * that made them) and complete after its destroy below; nothing waits for the device. */
+  KEEP(dwconv__cuda_dev_free(s->fft_buf, s->pooled, s->streams[0]), "freeing the FFT buffer");
+  KEEP(dwconv__cuda_dev_free(s->kern, s->pooled, s->streams[0]), "freeing the kernel");
   {
     dwconv_status sst = free_host_slots(s);
     if (sst != DWCONV_SUCCESS && st == DWCONV_SUCCESS) st = sst;

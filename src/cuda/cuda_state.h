@@ -45,6 +45,8 @@ typedef struct dwconv_cuda_state {
   size_t es;          /* bytes per element */
   size_t max_pitch;   /* cudaMemcpy2D pitch limit of the device */
   size_t budget;      /* device bytes the plan may hold */
+  int pooled;         /* device buffers stream-ordered from the default memory pool, made and
+                         freed on streams[0] (dwconv__cuda_dev_alloc) */
 
   cudaStream_t streams[DWCONV_CUDA_SLOTS];
   cudaEvent_t computed[DWCONV_CUDA_SLOTS]; /* compute of the slot's last chunk is done */

@@ -62,7 +62,7 @@ dwconv_status dwconv__cuda_fft_plan(dwconv_cuda_state *s) {
  * once, on `stream` (the caller synchronises): cuFFT may read parts of it it has not written
  * (padding), which compute-sanitizer initcheck reports inside cuFFT's frames otherwise. */
 dwconv_status dwconv__cuda_fft_set_workspace(dwconv_cuda_state *s, cudaStream_t stream) {
-  cudaError_t e = dwconv__cuda_malloc(&s->fft_work, s->fft_work_bytes);
+  cudaError_t e = dwconv__cuda_dev_alloc(&s->fft_work, s->fft_work_bytes, s->pooled, stream);
   if (e != cudaSuccess) return dwconv__cuda_fail(e, "cudaMalloc (cuFFT workspace)");
   s->device_bytes += s->fft_work_bytes;
   e = cudaMemsetAsync(s->fft_work, 0, s->fft_work_bytes, stream);
@@ -92,8 +92,8 @@ dwconv_status dwconv__cuda_fft_destroy(dwconv_cuda_state *s) {
   destroy_plan(s->r2c_host, &s->have_r2c_host, &st, "cufftDestroy (forward plan, host chunks)");
   destroy_plan(s->c2r_host, &s->have_c2r_host, &st, "cufftDestroy (inverse plan, host chunks)");
   if (s->fft_work != NULL) {
-    cudaError_t e = cudaFree(s->fft_work);
-    if (e != cudaSuccess && st == DWCONV_SUCCESS) st = dwconv__cuda_fail(e, "cudaFree (cuFFT workspace)");
+    cudaError_t e = dwconv__cuda_dev_free(s->fft_work, s->pooled, s->streams[0]);
+    if (e != cudaSuccess && st == DWCONV_SUCCESS) st = dwconv__cuda_fail(e, "freeing the cuFFT workspace");
     s->fft_work = NULL;
     s->device_bytes -= s->fft_work_bytes;
   }

@@ -28,6 +28,16 @@ void mock_set_last_error(cudaError_t e);
 void mock_clear_sticky(void);
 int mock_current_context(void);
 size_t dwconv__cuda_fault_inject(size_t n);
+size_t dwconv__cuda_pinned_trim(void);
+extern size_t mock_sync_frees;
+extern int mock_pools_supported;
+
+/* Pinned host memory still held once every plan is gone, less the library's pinned cache
+ * (emptied here: what is left is a leak). */
+static size_t live_host(void) {
+  dwconv__cuda_pinned_trim();
+  return mock_live_host;
+}
 
 static unsigned long long rng = 88172645463325252ull;
 static unsigned long long rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
@@ -164,7 +174,7 @@ static int run_case(const tcase *t, int it, int *oom) {
 next:
   if (us != NULL) cudaStreamDestroy(us);
   release(A, t->adev); release(C, cdev); free(hA); free(hB); free(hC);
-  if (mock_live_dev != 0 || mock_live_host != 0) { printf("LEAK dev=%zu host=%zu at it=%d\n", mock_live_dev, mock_live_host, it); fails++; mock_live_dev = mock_live_host = 0; }
+  if (mock_live_dev != 0 || live_host() != 0) { printf("LEAK dev=%zu host=%zu at it=%d\n", mock_live_dev, mock_live_host, it); fails++; mock_live_dev = mock_live_host = 0; }
   return fails;
 }
 
@@ -190,6 +200,7 @@ static int device_run(dwconv_plan *plan, int rows, int n, int p, float *A, float
  * buffers however large its chunks are. */
 static int staging_sizes(void) {
   int fails = 0;
+  dwconv__cuda_pinned_trim(); /* pinned allocations are counted below */
   for (int chunks = 1; chunks <= 2; chunks++) {
     const int rows = 8, n = 2000, p = 9;
     if (chunks == 2) setenv("DWCONV_CUDA_CHUNK_ROWS", "2", 1); else unsetenv("DWCONV_CUDA_CHUNK_ROWS");
@@ -330,6 +341,57 @@ static int in_place_chunks(void) {
     }
   }
   cudaFree(A); cudaFree(C); free(B); free(hA); free(hC);
+  return fails;
+}
+
+/* No device-synchronising free (cudaFree, cudaFreeHost: each waits for the whole device) on
+ * the execute path or in a one-shot call: one-shot calls on device data (direct, FFT) and on
+ * pageable host data streamed in several chunks through the pinned ring (twice: the second
+ * call takes the cached ring), and a plan's executes on host and device data, its destroy
+ * included. Then the fallback for a device without memory pools: the same calls, right
+ * results, with cudaFree. */
+static int no_sync_frees(void) {
+  int fails = 0;
+  const int rows = 4, n = 300, p = 9, len = n + p - 1;
+  float *dA, *dC, A[4 * 300], B[4 * 9], C[4 * 308];
+  if (cudaMalloc((void **)&dA, sizeof A) || cudaMalloc((void **)&dC, sizeof C)) abort();
+  for (int i = 0; i < rows * n; i++) A[i] = dA[i] = (float)(i % 13) - 6.0f;
+  for (int i = 0; i < rows * p; i++) B[i] = (float)(i % 7) - 3.0f;
+  for (int pools = 1; pools >= 0; pools--) {
+    mock_pools_supported = pools;
+    dwconv__cuda_pinned_trim();
+    const size_t frees0 = mock_sync_frees;
+    int ok = 1;
+    for (int algo = DWCONV_ALGO_DIRECT; algo <= DWCONV_ALGO_FFT; algo++) {
+      dwconv_desc d = dwconv_desc_make(rows, n, p, DWCONV_FLOAT32);
+      d.backend = DWCONV_BACKEND_CUDA; d.algo = (dwconv_algo)algo;
+      memset(dC, 0, sizeof C);
+      ok = ok && dwconv_convolve(&d, dA, n, B, p, dC, len) == DWCONV_SUCCESS && full_conv_ok(A, B, dC, rows, n, p);
+      setenv("DWCONV_CUDA_CHUNK_ROWS", "1", 1); /* four chunks: the pinned ring streams them */
+      for (int rep = 0; rep < 2; rep++) {
+        memset(C, 0, sizeof C);
+        ok = ok && dwconv_convolve(&d, A, n, B, p, C, len) == DWCONV_SUCCESS && full_conv_ok(A, B, C, rows, n, p);
+      }
+      dwconv_plan *plan = NULL;
+      ok = ok && dwconv_plan_create(&plan, &d) == DWCONV_SUCCESS && dwconv_plan_set_kernel(plan, B, p) == DWCONV_SUCCESS;
+      ok = ok && dwconv_plan_execute(plan, A, n, C, len) == DWCONV_SUCCESS && full_conv_ok(A, B, C, rows, n, p);
+      ok = ok && dwconv_plan_execute(plan, dA, n, dC, len) == DWCONV_SUCCESS && full_conv_ok(A, B, dC, rows, n, p);
+      dwconv_plan_destroy(plan);
+      unsetenv("DWCONV_CUDA_CHUNK_ROWS");
+    }
+    const size_t frees = mock_sync_frees - frees0;
+    if (!ok || (pools && frees != 0)) {
+      printf("FAIL device-synchronising frees (memory pools %s): ok %d, %zu cudaFree/cudaFreeHost calls, %s\n",
+             pools ? "supported" : "unsupported", ok, frees, dwconv_last_error());
+      fails++;
+    } else if (pools) {
+      printf("one-shot calls and executes (device, pageable streamed, direct and FFT): no cudaFree / cudaFreeHost\n");
+    } else {
+      printf("without memory pools: the same calls right, with %zu cudaFree calls\n", frees);
+    }
+  }
+  mock_pools_supported = 1;
+  cudaFree(dA); cudaFree(dC);
   return fails;
 }
 
@@ -591,7 +653,7 @@ static int sticky_error(void) {
   dwconv_plan_destroy(plan);
   mock_sticky_at_launch = 0;
   mock_clear_sticky();
-  if (!ok || s1 != DWCONV_ERROR_DEVICE || s2 != DWCONV_ERROR_DEVICE || s3 != DWCONV_ERROR_DEVICE || mock_live_dev || mock_live_host) {
+  if (!ok || s1 != DWCONV_ERROR_DEVICE || s2 != DWCONV_ERROR_DEVICE || s3 != DWCONV_ERROR_DEVICE || mock_live_dev || live_host()) {
     printf("FAIL sticky error: statuses %d %d %d (want %d), leak dev=%zu host=%zu\n", s1, s2, s3, DWCONV_ERROR_DEVICE, mock_live_dev, mock_live_host);
     fails++;
     mock_live_dev = mock_live_host = 0;
@@ -706,12 +768,12 @@ int main(int argc, char **argv) {
       if (st == DWCONV_SUCCESS) {
         dwconv_plan_info info; dwconv_plan_get_info(plan, &info);
         dwconv_plan_destroy(plan);
-        if (mock_live_dev || mock_live_host) { printf("LEAK after fault n=%zu\n", n); fails++; }
+        if (mock_live_dev || live_host()) { printf("LEAK after fault n=%zu\n", n); fails++; }
         if (n > made) { printf("fault injection algo %d: %zu acquisitions covered\n", algo, made); break; }
         printf("  fault at acquisition %zu: create succeeded (pinned refused: pageable fallback), workspace %zu\n", n, info.workspace_bytes);
       } else {
         if (st != DWCONV_ERROR_OUT_OF_MEMORY) { printf("fault n=%zu gave %d\n", n, st); fails++; }
-        if (mock_live_dev || mock_live_host) { printf("LEAK after failed create n=%zu: dev=%zu host=%zu\n", n, mock_live_dev, mock_live_host); fails++; mock_live_dev = mock_live_host = 0; }
+        if (mock_live_dev || live_host()) { printf("LEAK after failed create n=%zu: dev=%zu host=%zu\n", n, mock_live_dev, mock_live_host); fails++; mock_live_dev = mock_live_host = 0; }
         if (n < 3) printf("  n=%zu: %s\n", n, dwconv_last_error());
       }
     }
@@ -755,7 +817,7 @@ int main(int argc, char **argv) {
       if (ok && n > made && dev_data == 0 && (made < 3 || after.workspace_bytes <= before.workspace_bytes)) ok = 0;
       dwconv_plan_destroy(plan);
       release(A, dev_data); release(C, dev_data);
-      if (!ok || mock_live_dev || mock_live_host) {
+      if (!ok || mock_live_dev || live_host()) {
         printf("FAIL staging fault n=%zu (device data %d): ok %d, leak dev=%zu host=%zu, %s\n", n, dev_data, ok,
                mock_live_dev, mock_live_host, dwconv_last_error());
         fails++;
@@ -773,6 +835,7 @@ int main(int argc, char **argv) {
   fails += equal_chunks();
   fails += in_place_chunks();
   fails += cufft_lengths();
+  fails += no_sync_frees();
   fails += copier_pool();
   fails += stream_lifetime();
   fails += errors_of_the_caller();
@@ -816,7 +879,7 @@ int main(int argc, char **argv) {
     }
     release(dA, 1); release(dB, 1); release(dC, 1);
     dwconv_plan_destroy(plan);
-    if (!ok || mock_live_dev || mock_live_host) {
+    if (!ok || mock_live_dev || live_host()) {
       printf("FAIL AUTO -> CPU fallback (algo %d): status %d, backend %d, leak dev=%zu host=%zu, %s\n", algo, st,
              info.backend, mock_live_dev, mock_live_host, dwconv_last_error());
       fails++;
