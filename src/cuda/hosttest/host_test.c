@@ -138,6 +138,11 @@ static int run_case(const tcase *t, int it, int *oom) {
   if (t->limit != 0 && mock_dev_bytes - before > t->limit) { printf("over budget after execute: %zu > %zu\n", mock_dev_bytes - before, t->limit); fails++; }
   dwconv_plan_get_info(plan, &info);
   if (it < 0) printf("  (fixed case: algo %d, block length %zu)\n", info.algo, info.block_len);
+  if (getenv("HOSTTEST_HASH") != NULL) { /* C's bytes, to compare two builds bit for bit */
+    unsigned long long h = 1469598103934665603ull;
+    for (size_t i = 0; i < csz * es; i++) h = (h ^ ((const unsigned char *)C)[i]) * 1099511628211ull;
+    printf("  hash it=%d algo=%d f64=%d L=%zu: %016llx\n", it, info.algo, f64, info.block_len, h);
+  }
   {
     size_t off = t->mode == DWCONV_MODE_SAME ? (P - 1) / 2 : t->mode == DWCONV_MODE_VALID ? (N < P ? N : P) - 1 : 0;
     double worst = 0;
