@@ -5,8 +5,9 @@
 #include "cuda_util.h"
 #include "gemm.h"
 
-/* Forward transform of the whole FFT buffer in place (all s->shape.slots transforms). */
 static dwconv_status fft_forward_with(dwconv_cuda_state *s, cufftHandle h, cudaStream_t stream);
+
+/* Forward transform of the whole FFT buffer in place (all s->shape.slots transforms). */
 dwconv_status dwconv__cuda_fft_forward(dwconv_cuda_state *s, cudaStream_t stream) {
   return fft_forward_with(s, s->r2c, stream);
 }
@@ -19,7 +20,7 @@ dwconv_status dwconv__cuda_fft_use_stream(dwconv_cuda_state *s, cudaStream_t str
   return r == CUFFT_SUCCESS ? DWCONV_SUCCESS : dwconv__cufft_fail(r, "cufftSetStream");
 }
 
-/* Forward transform of the first `batch` slots of the FFT buffer in place through plan h. */
+/* Forward transform in place of as many slots of the FFT buffer as plan h's batch holds. */
 static dwconv_status fft_forward_with(dwconv_cuda_state *s, cufftHandle h, cudaStream_t stream) {
   cufftResult r = cufftSetStream(h, stream);
   if (r != CUFFT_SUCCESS) return dwconv__cufft_fail(r, "cufftSetStream (forward)");
@@ -31,7 +32,7 @@ static dwconv_status fft_forward_with(dwconv_cuda_state *s, cufftHandle h, cudaS
   return DWCONV_SUCCESS;
 }
 
-/* Inverse transform of the FFT buffer's slots in place through plan h. */
+/* Inverse transform in place of as many slots of the FFT buffer as plan h's batch holds. */
 static dwconv_status fft_inverse(dwconv_cuda_state *s, cufftHandle h, cudaStream_t stream) {
   cufftResult r = cufftSetStream(h, stream);
   if (r != CUFFT_SUCCESS) return dwconv__cufft_fail(r, "cufftSetStream (inverse)");
@@ -48,9 +49,9 @@ static dwconv_status launched(cudaError_t e, const char *what) {
 }
 
 /* Queues rectangle w on stream. The FFT path always transforms the full batch of the running
- * shape's plans (s->run: in place, or host chunks): chunks of a shape are equal, so only a
- * rectangle a cap rounds smaller leaves stale slots, computed and ignored, and every
- * transform of a shape runs through the same plan. Returns
+ * shape's plans (s->run: in place, or host chunks), so every transform of a shape runs
+ * through the same plan; a last chunk smaller than the others (chunks are as equal as whole
+ * rows and blocks allow) leaves stale slots that are computed and ignored. Returns
  * DEVICE (launch or cuFFT failure) or INTERNAL if the rectangle exceeds the batch. */
 dwconv_status dwconv__cuda_compute(dwconv_cuda_state *s, const dwconv_cuda_work *w,
                                    cudaStream_t stream) {
