@@ -18,8 +18,9 @@
  * A chunk is at most CHUNK_TARGET bytes of the buffers its shape counts: large enough that
  * launch and copy overheads vanish. Whole rows are preferred; a row is split into output
  * segments (whole overlap-save blocks) only when one row alone does not fit. Chunks of a
- * shape are equal: as many as the cap needs, each as large as the others, since a short last
- * chunk would still run the FFT path's whole batch, paying a full chunk for a fraction. */
+ * shape are equal: as many as the cap needs, each as large as whole rows and blocks allow,
+ * since a short last chunk would still run the FFT path's whole batch, paying a full chunk
+ * for a fraction. */
 #include "cuda_state.h"
 #include "gemm.h"
 
