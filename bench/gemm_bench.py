@@ -62,13 +62,23 @@ def smooth7(lo, hi):
     return sorted(out)
 
 
+def cufft_radix_factor(L):
+    """cuFFT's cost per L log2 L relative to a power of two (cost_model.c cufft_radix_factor)."""
+    f = 1.0
+    for p, step in ((3, 0.10), (5, 0.15), (7, 0.20)):
+        while L % p == 0:
+            L //= p
+            f += step
+    return f
+
+
 def cuda_fft_block(P, out, es):
     """The CUDA cost model's overlap-save length (src/core/cost_model.c, CUDA constants)."""
     t_fft, t_point = (0.0005, 0.005) if es == 4 else (0.001, 0.01)
     hi = 2 * max(min(x for x in smooth7(out + P - 1, 4 * (out + P)) if x >= out + P - 1), max(P + 1, 16))
     best, best_c = None, math.inf
     for L in smooth7(max(P + 1, 16), hi):
-        c = math.ceil(out / (L - P + 1)) * (L * math.log2(L) * t_fft + L * t_point)
+        c = math.ceil(out / (L - P + 1)) * (L * math.log2(L) * t_fft * cufft_radix_factor(L) + L * t_point)
         if c < best_c:
             best, best_c = L, c
     return best
@@ -111,10 +121,13 @@ def predict(kind, P, dtype, M, N):
     if kind == "fft":
         L = cuda_fft_block(P, out, es)
         blocks = M * math.ceil(out / (L - P + 1))
-        byts = float(9 * L * es * blocks)
+        # gather, multiply and scatter: 5 passes of L; the two transforms 2 each, times the
+        # length's radix factor (more passes for lengths heavy in 3, 5, 7)
+        passes = 5 + 4 * cufft_radix_factor(L)
+        byts = float(passes * L * es * blocks)
         flops = 2 * 2.5 * L * math.log2(L) * blocks
         s = max(byts / BW, flops / RATE[("direct", dtype)])
-        return s, flops, byts, f"L={L}, 9 passes of L per block"
+        return s, flops, byts, f"L={L}, {passes:g} passes of L per block"
     m = kind.split("-")[1]
     t = gemm_block(P, out, es, m)
     f, b = gemm_cost(P, out, es, m, t)

@@ -9,7 +9,7 @@
  *            one's figure scaled by L log L, plus a margin (they are bounded, not measured).
  * CUDA, per row:
  *   direct:  out_len * (P * t_mac + t_out)
- *   FFT:     blocks * (L * log2(L) * t_fft + L * t_point)
+ *   FFT:     blocks * (L * log2(L) * t_fft * radix_factor(L) + L * t_point)
  * The CPU constants come from a calibration file made on this machine when there is one
  * (calibration.c), else from the built-in set below, adjusted to the CPU at run time.
  *
@@ -180,6 +180,26 @@ double dwconv__cpu_predict(const dwconv_cal_cpu *k, const dwconv_geometry *g, dw
 
 /* ---- the CUDA model ---- */
 
+/* cuFFT's cost per L log2 L of a length L = 2^a 3^b 5^c 7^d relative to a power of two:
+ * 1 + 0.10 b + 0.15 c + 0.20 d. NVIDIA's cuFFT guide says powers of two are fastest and the
+ * smaller a length's prime factors the better; its radix-3/5/7 kernels do fewer points per
+ * pass than the radix-2^k ones, so lengths heavy in 3^k or 7^k take more passes over memory
+ * than L log2 L (which already charges log2 3 = 1.58 bits per factor 3) accounts for. The
+ * step sizes are assumed, not measured: without them the model picks lengths such as
+ * 17496 = 2^3 3^7 and 4116 = 2^2 3 7^3, a few percent cheaper on paper than powers of two
+ * and exactly the sizes cuFFT does worst among the 7-smooth ones. Like cuda_builtin, they
+ * are to be replaced by figures measured on a GPU. The CPU model measures its lengths. */
+static double cufft_radix_factor(size_t L) {
+  static const struct { size_t p; double step; } radix[] = {{3, 0.10}, {5, 0.15}, {7, 0.20}};
+  double f = 1.0;
+  for (size_t i = 0; i < sizeof radix / sizeof radix[0]; i++)
+    while (L % radix[i].p == 0) {
+      L /= radix[i].p;
+      f += radix[i].step;
+    }
+  return f;
+}
+
 static size_t cuda_best_block(const dwconv_cal_cuda_dtype *k, const dwconv_geometry *g, double *cost_out) {
   size_t hi = dwconv__next_smooth7(g->out_len + g->p - 1);
   size_t lo = g->p + 1 < 16 ? 16 : g->p + 1;
@@ -195,7 +215,8 @@ static size_t cuda_best_block(const dwconv_cal_cuda_dtype *k, const dwconv_geome
         for (size_t L = f3; L <= hi; L *= 2) {
           if (L >= lo && L % 2 == 0) {
             double blocks = ceil((double)g->out_len / (double)(L - g->p + 1));
-            double c = blocks * ((double)L * log2((double)L) * k->t_fft + (double)L * k->t_point);
+            double c = blocks * ((double)L * log2((double)L) * k->t_fft * cufft_radix_factor(L) +
+                                 (double)L * k->t_point);
             if (c < best_cost || (c == best_cost && L < best)) best_cost = c, best = L;
           }
           if (L > SIZE_MAX / 2) break;

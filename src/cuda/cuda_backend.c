@@ -33,28 +33,29 @@ static dwconv_status budget_of(const dwconv_problem *prob, size_t *budget) {
 }
 
 static dwconv_status dev_alloc(dwconv_cuda_state *s, void **p, size_t bytes, const char *what) {
-  cudaError_t e = dwconv__cuda_malloc(p, bytes);
+  cudaError_t e = dwconv__cuda_dev_alloc(p, bytes, s->pooled, s->streams[0]);
   if (e != cudaSuccess) return dwconv__cuda_fail(e, what);
   s->device_bytes += bytes;
   return DWCONV_SUCCESS;
 }
 
 /* Sizes the chunks and, for FFT, makes the plans; when the plans' workspace does not fit next
- * to the chunk buffers, sizes again with that workspace reserved (a smaller batch never needs
- * more), so the budget holds for everything the plan allocates. */
+ * to the buffers, sizes again with that workspace reserved (a smaller batch never needs
+ * more), so the budget holds for everything the plan allocates, the host shape's device
+ * slots included (made later, by the first execute that streams host data). */
 static dwconv_status shape_and_plans(dwconv_cuda_state *s) {
   const size_t env_rows = env_size("DWCONV_CUDA_CHUNK_ROWS");
   const size_t env_outs = env_size("DWCONV_CUDA_CHUNK_OUTS");
   /* GEMM: the cuBLAS workspace is known up front. */
   size_t reserve = s->prob.desc.algo == DWCONV_ALGO_GEMM ? dwconv__cuda_gemm_workspace_bytes(s->budget) : 0;
   for (int attempt = 0;; attempt++) {
-    dwconv_status st =
-        dwconv__cuda_size_chunks(&s->prob, s->budget, reserve, env_rows, env_outs, &s->shape);
+    dwconv_status st = dwconv__cuda_size_chunks(&s->prob, s->budget, reserve, env_rows, env_outs,
+                                                &s->shape, &s->host);
     if (st != DWCONV_SUCCESS || s->prob.desc.algo != DWCONV_ALGO_FFT) return st;
     st = dwconv__cuda_fft_plan(s);
     if (st != DWCONV_SUCCESS) return st;
-    const size_t dev_slots = s->shape.count > 1 ? DWCONV_CUDA_SLOTS : 1;
-    size_t chunk = dev_slots * s->shape.stage_bytes + s->shape.slots * s->slot_ld * s->es;
+    const size_t host_slots = s->host.count > 1 ? DWCONV_CUDA_SLOTS : 1;
+    size_t chunk = host_slots * s->host.stage_bytes + s->shape.slots * s->slot_ld * s->es;
     size_t total = s->shape.kern_bytes + chunk + s->fft_work_bytes;
     if (total <= s->budget) return DWCONV_SUCCESS;
     if (attempt >= 3)
@@ -66,6 +67,55 @@ static dwconv_status shape_and_plans(dwconv_cuda_state *s) {
     st = dwconv__cuda_fft_destroy(s);
     if (st != DWCONV_SUCCESS) return st;
   }
+}
+
+/* Frees the device slots (the caller has synchronised); first failure returned. */
+static dwconv_status free_host_slots(dwconv_cuda_state *s) {
+  dwconv_status st = DWCONV_SUCCESS;
+  for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
+    void *p[2] = {s->dev_in[k], s->dev_out[k]};
+    for (int i = 0; i < 2; i++) {
+      cudaError_t e = dwconv__cuda_dev_free(p[i], s->pooled, s->streams[0]);
+      if (e != cudaSuccess && st == DWCONV_SUCCESS) st = dwconv__cuda_fail(e, "freeing a chunk slot");
+    }
+    s->dev_in[k] = s->dev_out[k] = NULL;
+  }
+  s->device_bytes -= (size_t)s->dev_slots * s->host.stage_bytes;
+  s->dev_slots = 0;
+  return st;
+}
+
+/* The device slots of the host shape, made by the first execute that streams host data:
+ * device-resident work never holds them, so its chunks are sized without them (the budget
+ * keeps their room). The second slot only serves a second chunk. */
+dwconv_status dwconv__cuda_host_slots(dwconv_cuda_state *s) {
+  if (s->dev_slots != 0) return DWCONV_SUCCESS;
+  const int want = s->host.count > 1 ? DWCONV_CUDA_SLOTS : 1;
+  const size_t rows = s->host.chunks.rows_per_chunk;
+  const size_t in = rows * s->host.in_cap * s->es, out = rows * s->host.chunks.outs_per_chunk * s->es;
+  dwconv_status st = DWCONV_SUCCESS;
+  for (int k = 0; k < want && st == DWCONV_SUCCESS; k++) {
+    cudaError_t e = dwconv__cuda_dev_alloc(&s->dev_in[k], in, s->pooled, s->streams[0]);
+    if (e == cudaSuccess) e = dwconv__cuda_dev_alloc(&s->dev_out[k], out, s->pooled, s->streams[0]);
+    if (e != cudaSuccess) {
+      st = dwconv__cuda_fail(e, "cudaMalloc (chunk slot)");
+      break;
+    }
+    s->dev_slots = k + 1;
+    s->device_bytes += s->host.stage_bytes;
+  }
+  if (st != DWCONV_SUCCESS) {
+    char cause[512];
+    snprintf(cause, sizeof cause, "%s", dwconv_last_error());
+    (void)free_host_slots(s); /* also a slot made only in part (its input) */
+    return dwconv__error(st, "%s", cause);
+  }
+  /* Stream-ordered memory is usable by the other stream once its allocation has completed. */
+  if (s->pooled) {
+    cudaError_t e = cudaStreamSynchronize(s->streams[0]);
+    if (e != cudaSuccess) return dwconv__cuda_fail(e, "cudaStreamSynchronize (chunk slots)");
+  }
+  return DWCONV_SUCCESS;
 }
 
 static dwconv_status release(dwconv_cuda_state *s);
@@ -89,6 +139,7 @@ static dwconv_status create_state(const dwconv_problem *prob, void **state) {
   DWCONV_CUDA_TRY(st, cudaDeviceGetAttribute(&pitch, cudaDevAttrMaxPitch, s->device),
                   "cudaDeviceGetAttribute (max pitch)");
   s->max_pitch = pitch > 0 ? (size_t)pitch : 0;
+  s->pooled = dwconv__cuda_pools_supported(s->device);
   DWCONV_TRY(st, budget_of(prob, &s->budget));
   for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
     DWCONV_CUDA_TRY(st, dwconv__cuda_stream_create(&s->streams[k]), "cudaStreamCreate");
@@ -101,14 +152,6 @@ static dwconv_status create_state(const dwconv_problem *prob, void **state) {
   DWCONV_TRY(st, shape_and_plans(s));
 
   DWCONV_TRY(st, dev_alloc(s, &s->kern, s->shape.kern_bytes, "cudaMalloc (kernel)"));
-  /* The second slot only serves a second chunk: a one-chunk problem never uses it. */
-  s->dev_slots = s->shape.count > 1 ? DWCONV_CUDA_SLOTS : 1;
-  for (int k = 0; k < s->dev_slots; k++) {
-    const size_t rows = s->shape.chunks.rows_per_chunk;
-    DWCONV_TRY(st, dev_alloc(s, &s->dev_in[k], rows * s->shape.in_cap * s->es, "cudaMalloc (input chunk)"));
-    DWCONV_TRY(st, dev_alloc(s, &s->dev_out[k], rows * s->shape.chunks.outs_per_chunk * s->es,
-                             "cudaMalloc (output chunk)"));
-  }
   if (prob->desc.algo == DWCONV_ALGO_FFT) {
     const size_t bytes = s->shape.slots * s->slot_ld * s->es;
     DWCONV_TRY(st, dev_alloc(s, &s->fft_buf, bytes, "cudaMalloc (FFT buffer)"));
@@ -119,6 +162,9 @@ static dwconv_status create_state(const dwconv_problem *prob, void **state) {
     DWCONV_CUDA_TRY(st, cudaStreamSynchronize(s->streams[0]), "cudaStreamSynchronize");
   }
   if (prob->desc.algo == DWCONV_ALGO_GEMM) DWCONV_TRY(st, dwconv__cuda_gemm_create(s));
+  /* Stream-ordered buffers are usable from every stream (the other plan stream, the
+   * caller's) once their allocations on streams[0] have completed. */
+  DWCONV_CUDA_TRY(st, cudaStreamSynchronize(s->streams[0]), "cudaStreamSynchronize");
   *state = s;
   return DWCONV_SUCCESS;
 
@@ -150,11 +196,15 @@ static dwconv_status release(dwconv_cuda_state *s) {
   if (fst != DWCONV_SUCCESS && st == DWCONV_SUCCESS) st = fst;
   fst = dwconv__cuda_gemm_destroy(s);
   if (fst != DWCONV_SUCCESS && st == DWCONV_SUCCESS) st = fst;
-  if (s->fft_buf != NULL) KEEP(cudaFree(s->fft_buf), "cudaFree (FFT buffer)");
-  if (s->kern != NULL) KEEP(cudaFree(s->kern), "cudaFree (kernel)");
+  /* With pools, the frees are queued on streams[0] (synchronised above, and the only stream
+   * that made them) and complete after its destroy below; nothing waits for the device. */
+  KEEP(dwconv__cuda_dev_free(s->fft_buf, s->pooled, s->streams[0]), "freeing the FFT buffer");
+  KEEP(dwconv__cuda_dev_free(s->kern, s->pooled, s->streams[0]), "freeing the kernel");
+  {
+    dwconv_status sst = free_host_slots(s);
+    if (sst != DWCONV_SUCCESS && st == DWCONV_SUCCESS) st = sst;
+  }
   for (int k = 0; k < DWCONV_CUDA_SLOTS; k++) {
-    if (s->dev_in[k] != NULL) KEEP(cudaFree(s->dev_in[k]), "cudaFree (input chunk)");
-    if (s->dev_out[k] != NULL) KEEP(cudaFree(s->dev_out[k]), "cudaFree (output chunk)");
     if (s->computed[k] != NULL) KEEP(cudaEventDestroy(s->computed[k]), "cudaEventDestroy");
     if (s->streams[k] != NULL) KEEP(cudaStreamDestroy(s->streams[k]), "cudaStreamDestroy");
   }

@@ -12,7 +12,8 @@
 #include "internal.h"
 
 /* Device chunk slots for host data: while one slot computes, the other's copies run. A plan
- * whose problem is one chunk makes only the first. */
+ * whose host shape is one chunk makes only the first; none are made before an execute
+ * streams host data. */
 #define DWCONV_CUDA_SLOTS 2
 /* Pinned staging buffers (staging.c): a ring, so packing one overlaps the copies of two. */
 #define DWCONV_CUDA_STAGES 3
@@ -27,6 +28,7 @@ typedef struct dwconv_cuda_shape {
   size_t slots;           /* FFT: transforms per batch, rows_per_chunk * blocks per chunk row */
   size_t kern_bytes;      /* taps or spectrum, all rows */
   size_t stage_bytes;     /* one slot's device input + output buffers */
+  size_t compute_bytes;   /* the chunk's compute buffers (FFT transform buffer, GEMM X, W, Y) */
   size_t count;           /* chunks in the problem */
 } dwconv_cuda_shape;
 
@@ -43,6 +45,8 @@ typedef struct dwconv_cuda_state {
   size_t es;          /* bytes per element */
   size_t max_pitch;   /* cudaMemcpy2D pitch limit of the device */
   size_t budget;      /* device bytes the plan may hold */
+  int pooled;         /* device buffers stream-ordered from the default memory pool, made and
+                         freed on streams[0] (dwconv__cuda_dev_alloc) */
 
   cudaStream_t streams[DWCONV_CUDA_SLOTS];
   cudaEvent_t computed[DWCONV_CUDA_SLOTS]; /* compute of the slot's last chunk is done */
@@ -52,8 +56,13 @@ typedef struct dwconv_cuda_state {
   void *kern;
   size_t kern_ld; /* elements (DIRECT) or complex bins (FFT) between rows; 0 = one row for all */
 
-  dwconv_cuda_shape shape;
-  int dev_slots; /* device chunk slots made: 2, or 1 when the problem is one chunk */
+  /* Chunk shapes (cuda_sizing.c): `shape` for executes with A and C in device memory (it also
+   * sizes the compute buffers and the cuFFT batch), `host` for executes that stream host
+   * arrays through the device slots. `run` is the one the current execute uses. */
+  dwconv_cuda_shape shape, host;
+  const dwconv_cuda_shape *run;
+  int dev_slots; /* device chunk slots made: 0 before the first streaming execute, then 2, or
+                    1 when the host shape is one chunk */
   void *dev_in[DWCONV_CUDA_SLOTS], *dev_out[DWCONV_CUDA_SLOTS];
 
   /* Pinned staging ring (staging.c), for pageable host arrays of problems of several chunks. */
@@ -73,6 +82,9 @@ typedef struct dwconv_cuda_state {
   size_t slot_ld; /* 2 * (L/2 + 1) */
   cufftHandle r2c, c2r;
   int have_r2c, have_c2r;
+  /* The host shape's batch when it differs from the in-place one (else the plans above). */
+  cufftHandle r2c_host, c2r_host;
+  int have_r2c_host, have_c2r_host;
   void *fft_work;
   size_t fft_work_bytes;
 
@@ -81,22 +93,28 @@ typedef struct dwconv_cuda_state {
   struct dwconv_cuda_gemm *gemm; /* ALGO_GEMM: buffers and cuBLAS handle (gemm.h); else NULL */
 } dwconv_cuda_state;
 
-/* cuda_sizing.c: picks the chunk shape for prob within budget device bytes, of which
- * `reserve` are set aside for the cuFFT workspace. env_rows / env_outs (0 = none) cap the
- * chunk (the test-only DWCONV_CUDA_CHUNK_ROWS / _OUTS). OUT_OF_MEMORY when not even one
- * block of one row fits. */
+/* cuda_sizing.c: picks the in-place and host chunk shapes for prob within budget device
+ * bytes, of which `reserve` are set aside for the cuFFT / cuBLAS workspace. env_rows /
+ * env_outs (0 = none) cap the chunks (the test-only DWCONV_CUDA_CHUNK_ROWS / _OUTS).
+ * OUT_OF_MEMORY when not even one block of one row fits. */
 dwconv_status dwconv__cuda_size_chunks(const dwconv_problem *prob, size_t budget, size_t reserve,
-                                       size_t env_rows, size_t env_outs, dwconv_cuda_shape *out);
+                                       size_t env_rows, size_t env_outs, dwconv_cuda_shape *in_place,
+                                       dwconv_cuda_shape *host);
+/* cuda_backend.c: makes the device slots of the host shape (the first execute that streams
+ * host data); OUT_OF_MEMORY or DEVICE when the device refuses them (nothing kept). */
+dwconv_status dwconv__cuda_host_slots(dwconv_cuda_state *s);
 
 /* fft_plan.c: makes the R2C and C2R plans for s->shape.slots transforms of length L (64-bit
- * API, no auto-allocated workspace) and stores the workspace they need in s->fft_work_bytes.
+ * API, no auto-allocated workspace), and a second pair for s->host.slots when that differs,
+ * and stores the workspace the largest needs in s->fft_work_bytes.
  * The workspace itself is allocated by the caller. dwconv__cuda_fft_destroy frees the plans
  * and the workspace and may be called on a partly made state. */
 dwconv_status dwconv__cuda_fft_plan(dwconv_cuda_state *s);
 dwconv_status dwconv__cuda_fft_set_workspace(dwconv_cuda_state *s, cudaStream_t stream);
 dwconv_status dwconv__cuda_fft_destroy(dwconv_cuda_state *s);
 
-/* compute.c: queues one rectangle of work (device pointers only) on `stream`. */
+/* compute.c: queues one rectangle of work (device pointers only) on `stream`, FFT through
+ * the plans of s->run's batch. */
 dwconv_status dwconv__cuda_compute(dwconv_cuda_state *s, const dwconv_cuda_work *w,
                                    cudaStream_t stream);
 /* compute.c: forward transform of every slot of the FFT buffer, in place (set_kernel uses it). */

@@ -1,6 +1,7 @@
 /* Error mapping, fault-injected resource acquisition and device switching; see cuda_util.h. */
 #include "cuda_util.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 void dwconv__cuda_clear_own(cudaError_t err) {
@@ -79,16 +80,67 @@ int dwconv__cuda_fault_due(dwconv_fault_site site) {
   return per_site || (f != 0 && k == f);
 }
 
-cudaError_t dwconv__cuda_malloc(void **p, size_t bytes) {
+cudaError_t dwconv__cuda_dev_alloc(void **p, size_t bytes, int pooled, cudaStream_t stream) {
   *p = NULL;
   if (dwconv__cuda_fault_due(DWCONV_FAULT_CUDA_MALLOC)) return cudaErrorMemoryAllocation;
-  return cudaMalloc(p, bytes);
+  return pooled ? cudaMallocAsync(p, bytes, stream) : cudaMalloc(p, bytes);
 }
 
-cudaError_t dwconv__cuda_malloc_host(void **p, size_t bytes) {
+cudaError_t dwconv__cuda_dev_free(void *p, int pooled, cudaStream_t stream) {
+  if (p == NULL) return cudaSuccess;
+  return pooled ? cudaFreeAsync(p, stream) : cudaFree(p);
+}
+
+int dwconv__cuda_pools_supported(int device) {
+  int v = 0;
+  cudaError_t e = cudaDeviceGetAttribute(&v, cudaDevAttrMemoryPoolsSupported, device);
+  if (e != cudaSuccess) {
+    dwconv__cuda_clear_own(e); /* an old driver without the attribute: plain cudaMalloc */
+    return 0;
+  }
+  return v != 0;
+}
+
+/* The pinned cache: two rings of the default staging size. */
+#define DWCONV_CUDA_PINNED_CACHE 6
+static pthread_mutex_t pinned_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { void *p; size_t bytes; } pinned_cache[DWCONV_CUDA_PINNED_CACHE];
+static int pinned_cached;
+
+cudaError_t dwconv__cuda_pinned_take(void **p, size_t bytes) {
   *p = NULL;
   if (dwconv__cuda_fault_due(DWCONV_FAULT_CUDA_HOST_ALLOC)) return cudaErrorMemoryAllocation;
-  return cudaMallocHost(p, bytes);
+  pthread_mutex_lock(&pinned_lock);
+  for (int i = 0; i < pinned_cached; i++)
+    if (pinned_cache[i].bytes == bytes) {
+      *p = pinned_cache[i].p;
+      pinned_cache[i] = pinned_cache[--pinned_cached];
+      break;
+    }
+  pthread_mutex_unlock(&pinned_lock);
+  return *p != NULL ? cudaSuccess : cudaMallocHost(p, bytes);
+}
+
+cudaError_t dwconv__cuda_pinned_give(void *p, size_t bytes) {
+  if (p == NULL) return cudaSuccess;
+  pthread_mutex_lock(&pinned_lock);
+  const int kept = pinned_cached < DWCONV_CUDA_PINNED_CACHE;
+  if (kept) {
+    pinned_cache[pinned_cached].p = p;
+    pinned_cache[pinned_cached].bytes = bytes;
+    pinned_cached++;
+  }
+  pthread_mutex_unlock(&pinned_lock);
+  return kept ? cudaSuccess : cudaFreeHost(p);
+}
+
+size_t dwconv__cuda_pinned_trim(void) {
+  pthread_mutex_lock(&pinned_lock);
+  const int n = pinned_cached;
+  for (int i = 0; i < n; i++) (void)cudaFreeHost(pinned_cache[i].p);
+  pinned_cached = 0;
+  pthread_mutex_unlock(&pinned_lock);
+  return (size_t)n;
 }
 
 cudaError_t dwconv__cuda_stream_create(cudaStream_t *s) {

@@ -63,12 +63,30 @@ const char *dwconv__cufft_string(cufftResult res);
 
 /* ---- device resources: every acquisition goes through these ---- */
 
-/* cudaMalloc / cudaMallocHost / stream and event creation; a fault injected with
- * dwconv__cuda_fault_inject() makes them return cudaErrorMemoryAllocation without calling
- * CUDA (the pinned one then exercises the pageable fallback). */
-cudaError_t dwconv__cuda_malloc(void **p, size_t bytes);
-cudaError_t dwconv__cuda_malloc_host(void **p, size_t bytes);
+/* cudaMallocHost / stream and event creation (and dwconv__cuda_dev_alloc below); a fault
+ * injected with dwconv__cuda_fault_inject() makes them return cudaErrorMemoryAllocation
+ * without calling CUDA (the pinned one then exercises the pageable fallback). */
 cudaError_t dwconv__cuda_stream_create(cudaStream_t *s);
+/* A plan's device buffers: stream-ordered (cudaMallocAsync / cudaFreeAsync on `stream`, from
+ * the device's default memory pool) when `pooled`, else cudaMalloc / cudaFree. cudaFree
+ * synchronises the whole device, so with pools a plan's destroy (and with it a one-shot
+ * call) waits for nothing but the plan's own work. The allocation counts as a device
+ * resource for fault injection; the free is queued behind the stream's work. */
+cudaError_t dwconv__cuda_dev_alloc(void **p, size_t bytes, int pooled, cudaStream_t stream);
+cudaError_t dwconv__cuda_dev_free(void *p, int pooled, cudaStream_t stream);
+/* 1 when `device` supports stream-ordered allocation (cudaDevAttrMemoryPoolsSupported). */
+int dwconv__cuda_pools_supported(int device);
+/* Pinned staging buffers come from a small process-wide cache (at most
+ * DWCONV_CUDA_PINNED_CACHE buffers, freed only at exit) before cudaMallocHost, and go back to
+ * it when a plan lets them go: cudaFreeHost synchronises the whole device, which a plan's
+ * destroy and every one-shot call on pageable data would otherwise pay. Taking counts as a
+ * pinned acquisition for fault injection; giving frees (cudaFreeHost) only when the cache
+ * is full. Pinned memory is portable across devices under unified addressing, so buffers are
+ * matched by size alone. */
+cudaError_t dwconv__cuda_pinned_take(void **p, size_t bytes);
+cudaError_t dwconv__cuda_pinned_give(void *p, size_t bytes);
+/* Test hook: frees every cached pinned buffer; returns how many there were. */
+size_t dwconv__cuda_pinned_trim(void);
 cudaError_t dwconv__cuda_event_create(cudaEvent_t *e);
 /* Every device resource acquisition asks here first: non-zero when a fault is due now, either
  * from dwconv__cuda_fault_inject (any device resource, in order) or from the per-site

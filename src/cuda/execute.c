@@ -77,9 +77,9 @@ static dwconv_status stage_in(dwconv_cuda_state *s, const job *j, const dwconv_c
   if (hi < lo) hi = lo;
   const size_t width = (size_t)(hi - lo) * es, height = j->lda == 0 ? 1 : ch->row_count;
   const char *src = j->a + (ch->row_begin * j->lda + (size_t)lo) * es;
-  const size_t dpitch = s->shape.in_cap * es;
+  const size_t dpitch = s->run->in_cap * es;
   w->in.a = s->dev_in[slot];
-  w->in.lda = j->lda == 0 ? 0 : s->shape.in_cap;
+  w->in.lda = j->lda == 0 ? 0 : s->run->in_cap;
   w->in.a_lo = lo;
   w->in.a_hi = hi;
   if (width == 0) return DWCONV_SUCCESS;
@@ -98,7 +98,7 @@ static void place_out(dwconv_cuda_state *s, const job *j, const dwconv_chunk *ch
     w->ldc = j->ldc;
   } else {
     w->c = s->dev_out[slot];
-    w->ldc = s->shape.chunks.outs_per_chunk;
+    w->ldc = s->run->chunks.outs_per_chunk;
   }
 }
 
@@ -106,7 +106,7 @@ static void place_out(dwconv_cuda_state *s, const job *j, const dwconv_chunk *ch
  * straight into C (page-locked already, pinned memory refused, or a one-chunk problem). */
 static dwconv_status stage_out(dwconv_cuda_state *s, const job *j, const dwconv_chunk *ch,
                                int slot) {
-  const size_t es = s->es, spitch = s->shape.chunks.outs_per_chunk * es;
+  const size_t es = s->es, spitch = s->run->chunks.outs_per_chunk * es;
   char *dst = j->c + (ch->row_begin * j->ldc + ch->out_begin) * es;
   if (j->c_staged)
     return dwconv__cuda_staged_copy(s, 0, dst, j->ldc * es, s->dev_out[slot], spitch,
@@ -115,21 +115,24 @@ static dwconv_status stage_out(dwconv_cuda_state *s, const job *j, const dwconv_
                                 ch->row_count, j->streams[slot], "copying C to the host");
 }
 
-/* The chunk loop (see the file comment). Chunk idx runs on slot idx % dev_slots: its input is
+/* The chunk loop (see the file comment) over s->run's chunks. Chunk idx runs on slot
+ * idx % slots (the device slots made for host data; both arrays on the device need none, and
+ * their chunks alternate between the two streams all the same): its input is
  * queued (for a staged A the CPU packs it meanwhile), then its compute, ordered after the
  * previous chunk's compute (they share the FFT buffer). A staged C's download of chunk idx
  * is queued after chunk idx+1's compute, so the CPU unpacks it while the GPU computes. With
  * both arrays on the device nothing waits for the host, so on the caller's stream the whole
  * call is asynchronous. */
 static dwconv_status run_chunks(dwconv_cuda_state *s, const job *j) {
-  const dwconv_chunking *cc = &s->shape.chunks;
+  const dwconv_chunking *cc = &s->run->chunks;
   const size_t count = dwconv__chunk_count(cc);
+  const size_t slots = s->dev_slots != 0 ? (size_t)s->dev_slots : DWCONV_CUDA_SLOTS;
   dwconv_chunk held; /* a staged C's chunk whose download is not queued yet */
   int holding = 0, held_slot = 0;
   dwconv_status st = DWCONV_SUCCESS;
   for (size_t idx = 0; idx < count && st == DWCONV_SUCCESS; idx++) {
-    const int slot = (int)(idx % (size_t)s->dev_slots);
-    const int before = (int)((idx + (size_t)s->dev_slots - 1) % (size_t)s->dev_slots);
+    const int slot = (int)(idx % slots);
+    const int before = (int)((idx + slots - 1) % slots);
     cudaStream_t stream = j->streams[slot];
     dwconv_chunk ch;
     dwconv__chunk_get(cc, &s->prob.geom, idx, &ch);
@@ -209,17 +212,23 @@ dwconv_status dwconv__cuda_execute(void *state, const void *A, ptrdiff_t lda, vo
     cudaError_t e = cudaStreamSynchronize(s->user_stream);
     if (e != cudaSuccess) st = dwconv__cuda_fail(e, "cudaStreamSynchronize (the plan's user stream)");
   }
+  /* Both arrays on the device: the in-place chunks, which no streaming slot shrank. Host
+   * data: the host chunks through the device slots, made the first time they are needed. */
+  const int in_place = j.a_dev && j.c_dev;
+  s->run = in_place ? &s->shape : &s->host;
+  if (st == DWCONV_SUCCESS && !in_place) st = dwconv__cuda_host_slots(s);
   /* Pageable host data of a problem of several chunks goes through the pinned staging ring,
    * made the first time it is needed. One chunk has nothing to overlap: its copies go
    * straight from/to the caller's memory (the driver stages pageable copies itself), so a
    * one-shot call pins nothing. */
   const int a_pageable = !j.a_dev && !j.a_pinned, c_pageable = !j.c_dev && !j.c_pinned;
-  if (st == DWCONV_SUCCESS && s->shape.count > 1 && (a_pageable || c_pageable))
+  const int several = s->run->count > 1;
+  if (st == DWCONV_SUCCESS && several && (a_pageable || c_pageable))
     st = dwconv__cuda_staging(s);
-  j.a_staged = a_pageable && s->shape.count > 1 && s->pinned;
-  j.c_staged = c_pageable && s->shape.count > 1 && s->pinned;
+  j.a_staged = a_pageable && several && s->pinned;
+  j.c_staged = c_pageable && several && s->pinned;
   if (st == DWCONV_SUCCESS) {
-    if (j.a_dev && j.c_dev && s->prob.desc.algo == DWCONV_ALGO_DIRECT)
+    if (in_place && s->prob.desc.algo == DWCONV_ALGO_DIRECT)
       st = run_direct_in_place(s, &j);
     else
       st = run_chunks(s, &j);

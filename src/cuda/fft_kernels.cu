@@ -76,6 +76,24 @@ __global__ void gather_kernel(const dwconv_cuda_work w, const dwconv_cuda_os os,
   }
 }
 
+/* One bin of the spectrum product; every path below computes each bin with this same
+ * expression, so the vector and scalar accesses give the same bits. */
+template <typename C>
+__device__ __forceinline__ C cmul(const C u, const C v) {
+  C o;
+  o.x = u.x * v.x - u.y * v.y;
+  o.y = u.x * v.y + u.y * v.x;
+  return o;
+}
+
+/* Work units per slot of the multiply: one bin each (double), or for float one pair of bins
+ * per 16-byte access (the slot's first thread also takes the bins at the ends no pair
+ * covers). */
+template <typename T>
+__host__ __device__ __forceinline__ size_t multiply_units(size_t bins) {
+  return sizeof(T) == 4 ? bins / 2 : bins;
+}
+
 template <typename T>
 __global__ void multiply_kernel(const dwconv_cuda_work w, const dwconv_cuda_os os, T *x,
                                 unsigned long long parts) {
@@ -99,12 +117,61 @@ __global__ void multiply_kernel(const dwconv_cuda_work w, const dwconv_cuda_os o
 #pragma unroll
     for (unsigned e = 0; e < kEPT; e++) {
       const size_t f = pt.first + threadIdx.x + e * blockDim.x;
-      if (f < bins) {
-        C o;
-        o.x = u[e].x * v[e].x - u[e].y * v[e].y;
-        o.y = u[e].x * v[e].y + u[e].y * v[e].x;
-        y[f] = o;
+      if (f < bins) y[f] = cmul(u[e], v[e]);
+    }
+  }
+}
+
+/* float: two bins per 16-byte load and store. A slot's bins start 8-byte aligned (slot_ld is
+ * even), and 16-byte aligned only when slot x (L/2+1) is even, so a slot whose first bin is
+ * not takes it alone (head) and pairs from bin 1; an odd bin left at the end (tail) is alone
+ * too; the slot's first thread does both. The spectrum row is read with the same 16-byte
+ * loads when it has the same alignment as the slot, else as two 8-byte loads. */
+template <>
+__global__ void multiply_kernel<float>(const dwconv_cuda_work w, const dwconv_cuda_os os, float *x,
+                                       unsigned long long parts) {
+  const unsigned long long tiles = (unsigned long long)w.rows * os.nb * parts;
+  const size_t bins = os.len / 2 + 1;
+  for (unsigned long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+    const Part pt = part_of(tile, parts);
+    const size_t r = (size_t)(pt.slot / os.nb);
+    const float2 *h = static_cast<const float2 *>(w.kern) + r * w.ldk;
+    float2 *y = reinterpret_cast<float2 *>(x + pt.slot * os.slot_ld);
+    const size_t head = (reinterpret_cast<size_t>(y) & 15) != 0 ? 1 : 0;
+    const bool h_pairs = ((reinterpret_cast<size_t>(h) & 15) != 0 ? 1u : 0u) == head;
+    const size_t pairs = (bins - head) / 2;
+    float4 u[kEPT], v[kEPT];
+#pragma unroll
+    for (unsigned e = 0; e < kEPT; e++) {
+      const size_t q = pt.first + threadIdx.x + e * blockDim.x, f = head + 2 * q;
+      if (q < pairs) {
+        u[e] = *reinterpret_cast<const float4 *>(y + f);
+        if (h_pairs) {
+          v[e] = *reinterpret_cast<const float4 *>(h + f);
+        } else {
+          const float2 a = h[f], b = h[f + 1];
+          v[e].x = a.x; v[e].y = a.y; v[e].z = b.x; v[e].w = b.y;
+        }
       }
+    }
+#pragma unroll
+    for (unsigned e = 0; e < kEPT; e++) {
+      const size_t q = pt.first + threadIdx.x + e * blockDim.x, f = head + 2 * q;
+      if (q < pairs) {
+        float2 lo, hi, a, b;
+        lo.x = u[e].x; lo.y = u[e].y; hi.x = u[e].z; hi.y = u[e].w;
+        a.x = v[e].x; a.y = v[e].y; b.x = v[e].z; b.y = v[e].w;
+        lo = cmul(lo, a);
+        hi = cmul(hi, b);
+        float4 o;
+        o.x = lo.x; o.y = lo.y; o.z = hi.x; o.w = hi.y;
+        *reinterpret_cast<float4 *>(y + f) = o;
+      }
+    }
+    /* The bins no pair covers, by the slot's first thread (no pair touches them). */
+    if (pt.first == 0 && threadIdx.x == 0) {
+      if (head) y[0] = cmul(y[0], h[0]);
+      if (head + 2 * pairs < bins) y[bins - 1] = cmul(y[bins - 1], h[bins - 1]);
     }
   }
 }
@@ -174,7 +241,8 @@ extern "C" cudaError_t dwconv__cuda_launch_os_multiply(const dwconv_cuda_work *w
                                                        const dwconv_cuda_os *os, void *x, int f64,
                                                        cudaStream_t stream) {
   if (empty(w, os)) return cudaSuccess;
-  const Config c = config(w, os, os->len / 2 + 1);
+  const size_t bins = os->len / 2 + 1;
+  const Config c = config(w, os, f64 ? multiply_units<double>(bins) : multiply_units<float>(bins));
   const cudaError_t before = cudaPeekAtLastError();
   if (f64)
     multiply_kernel<double><<<c.grid, c.threads, 0, stream>>>(*w, *os, static_cast<double *>(x), c.parts);

@@ -38,7 +38,7 @@ size_t dwconv__cuda_gemm_workspace_bytes(size_t budget) {
 }
 
 static dwconv_status alloc(dwconv_cuda_state *s, void **p, size_t bytes, const char *what) {
-  cudaError_t e = dwconv__cuda_malloc(p, bytes);
+  cudaError_t e = dwconv__cuda_dev_alloc(p, bytes, s->pooled, s->streams[0]);
   if (e != cudaSuccess) return dwconv__cuda_fail(e, what);
   s->device_bytes += bytes;
   return DWCONV_SUCCESS;
@@ -96,8 +96,8 @@ dwconv_status dwconv__cuda_gemm_destroy(dwconv_cuda_state *s) {
   }
   void *bufs[4] = {gm->x, gm->w, gm->y, gm->work};
   for (int i = 0; i < 4; i++) {
-    cudaError_t e = bufs[i] != NULL ? cudaFree(bufs[i]) : cudaSuccess;
-    if (e != cudaSuccess && st == DWCONV_SUCCESS) st = dwconv__cuda_fail(e, "cudaFree (GEMM buffers)");
+    cudaError_t e = dwconv__cuda_dev_free(bufs[i], s->pooled, s->streams[0]);
+    if (e != cudaSuccess && st == DWCONV_SUCCESS) st = dwconv__cuda_fail(e, "freeing the GEMM buffers");
   }
   dwconv__free(gm);
   s->gemm = NULL;

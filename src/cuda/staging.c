@@ -153,11 +153,12 @@ static size_t stage_capacity(size_t es) {
   return cap < es ? es : cap;
 }
 
-/* Frees the pinned buffers; returns the first failure (all are freed anyway). */
+/* Lets the pinned buffers go (to the process-wide cache, freed only when it is full: see
+ * dwconv__cuda_pinned_give); returns the first failure (all are let go anyway). */
 dwconv_status dwconv__cuda_free_staging(dwconv_cuda_state *s) {
   dwconv_status st = DWCONV_SUCCESS;
   for (int k = 0; k < DWCONV_CUDA_STAGES; k++) {
-    cudaError_t e = s->stage[k] ? cudaFreeHost(s->stage[k]) : cudaSuccess;
+    cudaError_t e = dwconv__cuda_pinned_give(s->stage[k], s->stage_cap);
     s->stage[k] = NULL;
     s->stage_busy[k] = 0;
     s->stage_unpack[k].rows = 0;
@@ -174,7 +175,7 @@ dwconv_status dwconv__cuda_staging(dwconv_cuda_state *s) {
   const char *no_pinned = getenv("DWCONV_CUDA_NO_PINNED"); /* test-only: force the fallback */
   s->pinned = no_pinned == NULL || *no_pinned == '\0' || strcmp(no_pinned, "0") == 0;
   for (int k = 0; k < DWCONV_CUDA_STAGES && s->pinned; k++) {
-    cudaError_t e = dwconv__cuda_malloc_host(&s->stage[k], s->stage_cap);
+    cudaError_t e = dwconv__cuda_pinned_take(&s->stage[k], s->stage_cap);
     if (e == cudaSuccess) {
       s->pinned_bytes += s->stage_cap;
     } else if (e == cudaErrorMemoryAllocation) {

@@ -47,6 +47,8 @@ template <typename T> static T *emu_shared(size_t count) {
 #define __global__
 #define __device__
 #define __forceinline__ inline
+#undef __host__
+#define __host__
 #define __launch_bounds__(...)
 #define __syncthreads() bar->arrive_and_wait()
 using std::fma; using std::fmaf;
@@ -114,5 +116,6 @@ extern "C" cudaError_t dwconv__cuda_launch_prepare_rows(void *x, size_t ld, size
     return launch(c.grid, c.threads, st, [=] { fk::kern<float>(wk, o, (cast float *)x, c.parts); }); \
   }
 FFT_LAUNCH(dwconv__cuda_launch_os_gather, gather_kernel, os->len, )
-FFT_LAUNCH(dwconv__cuda_launch_os_multiply, multiply_kernel, os->len / 2 + 1, )
+FFT_LAUNCH(dwconv__cuda_launch_os_multiply, multiply_kernel,
+           f64 ? fk::multiply_units<double>(os->len / 2 + 1) : fk::multiply_units<float>(os->len / 2 + 1), )
 FFT_LAUNCH(dwconv__cuda_launch_os_scatter, scatter_kernel, os->step, const)

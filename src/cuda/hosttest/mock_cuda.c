@@ -50,6 +50,10 @@ cudaError_t mock_fail_launch_code = cudaErrorInvalidConfiguration;
 int mock_sticky_at_launch;         /* the n-th launch from now poisons the context */
 cufftResult mock_cufft_refuse;     /* non-zero: cufftMakePlanMany64 returns it */
 long long mock_cufft_max_len = (long long)1 << 27;
+size_t mock_sync_frees;          /* cudaFree + cudaFreeHost calls: each synchronises the device */
+int mock_pools_supported = 1;    /* cudaDevAttrMemoryPoolsSupported */
+size_t mock_fft_forward_execs;   /* forward transforms queued (one per FFT chunk) */
+long long mock_fft_last_batch;   /* the batch of the last forward transform */
 unsigned long long mock_rng = 0x9E3779B97F4A7C15ull;
 
 static void violation(const char *fmt, const char *what) {
@@ -131,7 +135,7 @@ cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *p, int dev) {
 }
 cudaError_t cudaDeviceGetAttribute(int *v, enum cudaDeviceAttr a, int dev) {
   if (dev < 0 || dev >= MOCK_DEVICES) return ret(cudaErrorInvalidDevice);
-  *v = a == cudaDevAttrMaxPitch ? (int)mock_max_pitch : 0;
+  *v = a == cudaDevAttrMaxPitch ? (int)mock_max_pitch : a == cudaDevAttrMemoryPoolsSupported ? mock_pools_supported : 0;
   return ret(cudaSuccess);
 }
 
@@ -180,17 +184,22 @@ cudaError_t cudaMallocManaged(void **p, size_t n, unsigned flags) {
   return ret(cudaSuccess);
 }
 static void drain_all(void);
-cudaError_t cudaFree(void *p) {
-  if (!p) return ret(cudaSuccess);
-  drain_all(); /* cudaFree synchronises the device */
+/* Releases a device or managed allocation at once. */
+static void release_dev(void *p, const char *what) {
   pthread_mutex_lock(&reg_lock);
   int i = reg_find(p);
-  if (i < 0 || reg[i].p != p || reg[i].kind == K_PINNED) { fprintf(stderr, "mock: cudaFree of unknown %p\n", p); abort(); }
+  if (i < 0 || reg[i].p != p || reg[i].kind == K_PINNED) { fprintf(stderr, "mock: %s of unknown %p\n", what, p); abort(); }
   if (reg[i].kind == K_DEV) mock_dev_bytes -= reg[i].n;
   reg[i] = reg[--nreg];
   pthread_mutex_unlock(&reg_lock);
   free(p);
   mock_live_dev--;
+}
+cudaError_t cudaFree(void *p) {
+  if (!p) return ret(cudaSuccess);
+  mock_sync_frees++;
+  drain_all(); /* cudaFree synchronises the device */
+  release_dev(p, "cudaFree");
   return ret(cudaSuccess);
 }
 cudaError_t cudaMallocHost(void **p, size_t n) {
@@ -202,6 +211,7 @@ cudaError_t cudaMallocHost(void **p, size_t n) {
   return ret(cudaSuccess);
 }
 cudaError_t cudaFreeHost(void *p) {
+  mock_sync_frees++;
   drain_all();
   pthread_mutex_lock(&reg_lock);
   int i = reg_find(p);
@@ -355,6 +365,32 @@ static int event_done(void *v) { return ((mevent *)v)->done >= ((mevent *)v)->re
 cudaError_t cudaEventSynchronize(cudaEvent_t e) {
   run_until(event_done, e);
   return ret(cudaSuccess);
+}
+
+/* ---- stream-ordered allocation (the device's default memory pool) ---- */
+/* cudaMallocAsync: the memory is returned at once and is valid in the stream's order (the
+ * mock does not check other streams' ordering); cudaFreeAsync queues the release behind the
+ * stream's work, so a later operation of another stream that is not ordered after it reads
+ * freed memory (ASan reports it) and nothing waits for the device. Refused (like the real
+ * runtime) on a device without pools. */
+cudaError_t cudaMallocAsync(void **p, size_t n, cudaStream_t st) {
+  if (sticky) return ret(sticky);
+  if (!mock_pools_supported) return ret(cudaErrorNotSupported);
+  (void)stream_of(st, "cudaMallocAsync");
+  cudaError_t e = alloc(p, n, K_DEV);
+  if (e) return e;
+  mock_live_dev++;
+  mock_dev_bytes += n;
+  return ret(cudaSuccess);
+}
+static void run_free(void *p) { release_dev(p, "cudaFreeAsync"); }
+cudaError_t cudaFreeAsync(void *p, cudaStream_t st) {
+  if (!p) return ret(cudaSuccess);
+  if (!mock_pools_supported) return ret(cudaErrorNotSupported);
+  int i = reg_find(p);
+  if (i < 0 || reg[i].p != p || reg[i].kind != K_DEV) { fprintf(stderr, "mock: cudaFreeAsync of unknown %p\n", p); abort(); }
+  enqueue(stream_of(st, "cudaFreeAsync"), 0, run_free, p, NULL, 0);
+  return ret(sticky != cudaSuccess ? sticky : cudaSuccess);
 }
 
 /* ---- copies and memsets ---- */
@@ -560,6 +596,7 @@ static cufftResult exec(cufftHandle h, void *in, void *out, cufftType want, int 
   (void)classify(out, (size_t)(p->batch * p->odist) * out_units * es, "cuFFT output");
   for (size_t i = 0; i + 4 <= p->work_bytes && i < 256; i += 4)
     if (memcmp((const char *)p->work + i, "\xff\xff\xff\xff", 4) == 0) { violation("%s reads a workspace nobody initialised", "cuFFT"); break; }
+  if (fwd) { mock_fft_forward_execs++; mock_fft_last_batch = p->batch; }
   fft_op *f = malloc(sizeof *f);
   f->p = *p; f->in = in; f->out = out; f->dbl = dbl; f->fwd = fwd;
   enqueue(stream_of(p->stream, "cuFFT execution"), 0, run_fft, f, NULL, 0);
