@@ -277,6 +277,8 @@ START_TEST(test_hostile) {
       {"cpu f32 0.1 0.5 10 2.5\n", "bad cpu"},
       {"cpu f32 0.1 0.5 10 1\nfft f32 63 500 300\n", "block length"},
       {"cpu f32 0.1 0.5 10 1\nfft f32 4294967296 500 300\n", "block length"},
+      {"cpu f32 0.1 0.5 10 1\nfft f32 9991028 500 300\n", "block length"}, /* 4 x a prime */
+      {"cpu f32 0.1 0.5 10 1\nfft f32 4194304 500 300\n", "block length"},  /* 2^22: too long */
       {"cpu f32 0.1 0.5 10 2\nfft f32 64 500 300\nfft f32 32 500 300\n", "ascending"},
       {"cpu f32 0.1 0.5 10 1\nfft f32 64 -500 300\n", "fft times"},
       {"cpu f32 0.1 0.5 10 1\nfft f32 64 500 300 7\n", "fft times"},

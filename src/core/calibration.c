@@ -221,6 +221,10 @@ static int dtype_word(const char **s, int *d) {
 
 /* Time constants are nanoseconds: positive and below a day per operation. */
 #define T_MAX 8.64e13
+/* Longest block length a file may give: 64x what dwconv_calibrate measures (32768), so a file
+ * from a later version that measures further still loads, and no transform a file picks is
+ * huge. */
+#define CAL_MAX_BLOCK 2097152.0
 
 int dwconv__cal_parse(const char *text, size_t len, dwconv_cal_file *f, char *why, size_t why_len) {
   memset(f, 0, sizeof *f);
@@ -269,7 +273,11 @@ int dwconv__cal_parse(const char *text, size_t len, dwconv_cal_file *f, char *wh
       if (strncmp(s, "fft", 3) != 0) FAIL("line %d: expected an fft record", lineno);
       s += 3;
       if (!dtype_word(&s, &d) || d != cur_dt) FAIL("line %d: fft record of the wrong dtype", lineno);
-      if (!num(&s, 16, (double)INT_MAX, &v[0]) || v[0] != floor(v[0]) || fmod(v[0], 2) != 0)
+      /* Even, 7-smooth and at most CAL_MAX_BLOCK: the lengths dwconv measures. A length with a
+       * large prime factor is a slow transform however cheap the file says it is
+       * (fuzz_calibration: "fft f64 9991028 900 0.01" made a 300-sample row run for 28 s). */
+      if (!num(&s, 16, CAL_MAX_BLOCK, &v[0]) || v[0] != floor(v[0]) || fmod(v[0], 2) != 0 ||
+          dwconv__next_smooth7((size_t)v[0]) != (size_t)v[0])
         FAIL("line %d: bad block length", lineno);
       if (c->nlens > 0 && v[0] <= c->lens[c->nlens - 1].L) FAIL("line %d: block lengths not ascending", lineno);
       if (!num(&s, 1e-6, T_MAX, &v[1]) || !num(&s, 1e-6, T_MAX, &v[2]) || *s != '\0')
