@@ -26,14 +26,18 @@
 #                 its predicted H100 time (docs/CUDA.md) and measured / predicted
 #                 (OUTDIR/gemm_bench.md, .json). The GEMM path's tests themselves are ctest's
 #                 test_gemm_cuda (steps 3 and 4).
-#   7. python     the Python package on the GPU: a virtual environment over the machine's own
+#   7. stagebench the staging pack/unpack throughput on the host CPU with 1..8 threads beside
+#                 plain memcpy's (src/cuda/hosttest/run.sh stage-bench 8, built with gcc/g++
+#                 against the toolkit's headers, no GPU or FFTW needed; three runs:
+#                 OUTDIR/stage_bench.txt). The target is 2 threads >= 1.6x one thread
+#   8. python     the Python package on the GPU: a virtual environment over the machine's own
 #                 python3 (--system-site-packages: its numpy, torch, cupy), pip install of this
 #                 checkout with no network (build tools and pytest from wheelhouse/, made by
 #                 scripts/gpu-wheelhouse.sh where there is network and carried along; without
 #                 FFTW3 development files the package is built without FFTW), then pytest on
 #                 python/tests (the GPU-array tests must run: skipped counts as FAIL)
-# STEP... picks some of build, ctest, sanitizer, bench, gemmbench, python (default: all, in that
-# order). The
+# STEP... picks some of build, ctest, sanitizer, bench, gemmbench, stagebench, python (default:
+# all, in that order). The
 # device tool gives one command at most 10 minutes, so a lease runs them as separate calls
 # against the same build directory (kept between calls on a warm machine):
 #   gpu-check.sh OUT build ctest ; gpu-check.sh OUT sanitizer ; gpu-check.sh OUT bench ;
@@ -70,14 +74,14 @@
 set -uo pipefail
 
 if [ $# -lt 1 ] || [ -z "$1" ]; then
-  echo "usage: $0 OUTDIR [build] [ctest] [sanitizer] [bench] [gemmbench] [python]" >&2
+  echo "usage: $0 OUTDIR [build] [ctest] [sanitizer] [bench] [gemmbench] [stagebench] [python]" >&2
   exit 2
 fi
 OUT=$1
 shift
-WANT=" ${*:-build ctest sanitizer bench gemmbench python} "
+WANT=" ${*:-build ctest sanitizer bench gemmbench stagebench python} "
 for w in $WANT; do
-  case $w in build | ctest | sanitizer | bench | gemmbench | python) ;; *) echo "gpu-check: unknown step '$w' (build, ctest, sanitizer, bench, gemmbench, python)" >&2; exit 2 ;; esac
+  case $w in build | ctest | sanitizer | bench | gemmbench | stagebench | python) ;; *) echo "gpu-check: unknown step '$w' (build, ctest, sanitizer, bench, gemmbench, stagebench, python)" >&2; exit 2 ;; esac
 done
 want() { [[ $WANT == *" $1 "* ]]; }
 mkdir -p "$OUT" || { echo "gpu-check: cannot create $OUT" >&2; exit 2; }
@@ -411,7 +415,20 @@ if want gemmbench; then
   fi
 fi
 
-# ---- 7. the Python package ----
+# ---- 7. staging pack/unpack throughput (host CPU) ----
+if want stagebench; then
+  sb="$OUT/stagebench-build"
+  if (cd "$REPO" && HOSTTEST_BUILD_DIR="$sb" timeout 300 bash src/cuda/hosttest/run.sh stage-bench 8 &&
+      timeout 120 "$sb/host_test" stage-bench 8 && timeout 120 "$sb/host_test" stage-bench 8) \
+      >"$OUT/stage_bench.txt" 2>&1; then
+    two=$(grep -E '^staging with 2 threads' "$OUT/stage_bench.txt" | sed -E 's/.*pack [0-9.]+ GB\/s \(([0-9.]+)x\), unpack [0-9.]+ GB\/s \(([0-9.]+)x\)/\1x\/\2x/' | tr '\n' ' ')
+    record stagebench PASS "stage_bench.txt (2 threads / 1, pack/unpack, three runs: $two)"
+  else
+    record stagebench FAIL "src/cuda/hosttest/run.sh stage-bench failed; stage_bench.txt"
+  fi
+fi
+
+# ---- 8. the Python package ----
 if want python; then
   . "$REPO/scripts/gpu-check-python.sh"
   gpu_check_python
