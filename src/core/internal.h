@@ -62,6 +62,16 @@ static inline int dwconv__add_ok(size_t a, size_t b, size_t *out) {
   *out = a + b;
   return 1;
 }
+/* Saturating arithmetic: SIZE_MAX means "does not fit anywhere", which every comparison
+ * against a memory budget then handles. */
+static inline size_t dwconv__sat_mul(size_t a, size_t b) {
+  size_t r;
+  return dwconv__mul_ok(a, b, &r) ? r : SIZE_MAX;
+}
+static inline size_t dwconv__sat_add(size_t a, size_t b) {
+  size_t r;
+  return dwconv__add_ok(a, b, &r) ? r : SIZE_MAX;
+}
 
 /* Bytes spanned by `rows` rows of `len` elements at stride ld (ld = 0: one row), or 0 with
  * *ok = 0 when that does not fit in ptrdiff_t (strides and pointer offsets must). */

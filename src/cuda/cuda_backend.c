@@ -32,7 +32,7 @@ static dwconv_status budget_of(const dwconv_problem *prob, size_t *budget) {
   return DWCONV_SUCCESS;
 }
 
-static dwconv_status dev_alloc(dwconv_cuda_state *s, void **p, size_t bytes, const char *what) {
+dwconv_status dwconv__cuda_plan_alloc(dwconv_cuda_state *s, void **p, size_t bytes, const char *what) {
   cudaError_t e = dwconv__cuda_dev_alloc(p, bytes, s->pooled, s->streams[0]);
   if (e != cudaSuccess) return dwconv__cuda_fail(e, what);
   s->device_bytes += bytes;
@@ -151,10 +151,10 @@ static dwconv_status create_state(const dwconv_problem *prob, void **state) {
   if (s->stage_threads < 1) s->stage_threads = 1;
   DWCONV_TRY(st, shape_and_plans(s));
 
-  DWCONV_TRY(st, dev_alloc(s, &s->kern, s->shape.kern_bytes, "cudaMalloc (kernel)"));
+  DWCONV_TRY(st, dwconv__cuda_plan_alloc(s, &s->kern, s->shape.kern_bytes, "cudaMalloc (kernel)"));
   if (prob->desc.algo == DWCONV_ALGO_FFT) {
     const size_t bytes = s->shape.slots * s->slot_ld * s->es;
-    DWCONV_TRY(st, dev_alloc(s, &s->fft_buf, bytes, "cudaMalloc (FFT buffer)"));
+    DWCONV_TRY(st, dwconv__cuda_plan_alloc(s, &s->fft_buf, bytes, "cudaMalloc (FFT buffer)"));
     DWCONV_TRY(st, dwconv__cuda_fft_set_workspace(s, s->streams[0]));
     /* Defined contents from the start: slots a short chunk leaves unused are transformed too,
      * and compute-sanitizer initcheck must not see uninitialised reads. */

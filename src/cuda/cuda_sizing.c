@@ -30,16 +30,6 @@
 #define PART_SLOTS 1   /* the streaming slots: a chunk's clipped input and output, twice */
 #define PART_COMPUTE 2 /* the compute buffers: FFT transform buffer or GEMM X, W, Y */
 
-/* Saturating arithmetic: SIZE_MAX means "does not fit anywhere", which every comparison
- * against a budget then handles. */
-static size_t sat_mul(size_t a, size_t b) {
-  size_t r;
-  return dwconv__mul_ok(a, b, &r) ? r : SIZE_MAX;
-}
-static size_t sat_add(size_t a, size_t b) {
-  size_t r;
-  return dwconv__add_ok(a, b, &r) ? r : SIZE_MAX;
-}
 
 static int is_fft(const dwconv_problem *prob) { return prob->desc.algo == DWCONV_ALGO_FFT; }
 
@@ -48,25 +38,25 @@ static size_t chunk_bytes(const dwconv_problem *prob, size_t rows, size_t outs, 
   const dwconv_geometry *g = &prob->geom;
   size_t per_row = 0;
   if (parts & PART_SLOTS) {
-    size_t in = sat_add(outs, g->p - 1);
+    size_t in = dwconv__sat_add(outs, g->p - 1);
     if (in > g->n) in = g->n;
-    per_row = sat_mul(sat_mul(sat_add(in, outs), prob->elem_size), DWCONV_CUDA_SLOTS);
+    per_row = dwconv__sat_mul(dwconv__sat_mul(dwconv__sat_add(in, outs), prob->elem_size), DWCONV_CUDA_SLOTS);
   }
   if ((parts & PART_COMPUTE) && is_fft(prob)) {
     size_t nb = (outs + g->block_step - 1) / g->block_step;
     size_t slot_ld = 2 * (g->block_len / 2 + 1);
-    per_row = sat_add(per_row, sat_mul(sat_mul(nb, slot_ld), prob->elem_size));
+    per_row = dwconv__sat_add(per_row, dwconv__sat_mul(dwconv__sat_mul(nb, slot_ld), prob->elem_size));
   }
   if ((parts & PART_COMPUTE) && prob->desc.algo == DWCONV_ALGO_GEMM)
-    per_row = sat_add(per_row, dwconv__cuda_gemm_row_bytes(prob, outs));
-  return sat_mul(per_row, rows);
+    per_row = dwconv__sat_add(per_row, dwconv__cuda_gemm_row_bytes(prob, outs));
+  return dwconv__sat_mul(per_row, rows);
 }
 
 static size_t kernel_bytes(const dwconv_problem *prob) {
   const dwconv_geometry *g = &prob->geom;
-  size_t per_row = is_fft(prob) ? sat_mul(2 * (g->block_len / 2 + 1), prob->elem_size)
-                                : sat_mul(g->p, prob->elem_size);
-  return sat_mul(per_row, g->rows);
+  size_t per_row = is_fft(prob) ? dwconv__sat_mul(2 * (g->block_len / 2 + 1), prob->elem_size)
+                                : dwconv__sat_mul(g->p, prob->elem_size);
+  return dwconv__sat_mul(per_row, g->rows);
 }
 
 /* The largest chunk of at most max_rows rows x max_outs outputs (max_outs: the whole row, or
@@ -110,7 +100,7 @@ static void fit(const dwconv_problem *prob, int parts, size_t target, size_t max
     }
   }
   /* A chunk that spans the whole row is given in whole blocks, so chunking keeps it whole. */
-  size_t max_out = outs >= g->out_len ? sat_mul((g->out_len + align - 1) / align, align) : outs;
+  size_t max_out = outs >= g->out_len ? dwconv__sat_mul((g->out_len + align - 1) / align, align) : outs;
   dwconv__chunking_init(&out->chunks, g, rows, max_out, align);
 
   const dwconv_chunking *c = &out->chunks;
@@ -136,8 +126,8 @@ dwconv_status dwconv__cuda_size_chunks(const dwconv_problem *prob, size_t budget
   const size_t unit = align < g->out_len ? align : g->out_len;
   const size_t kern = kernel_bytes(prob);
   const size_t min_slots = chunk_bytes(prob, 1, unit, PART_SLOTS);
-  const size_t smallest = sat_add(chunk_bytes(prob, 1, unit, PART_COMPUTE), min_slots);
-  const size_t need = sat_add(sat_add(kern, reserve), smallest);
+  const size_t smallest = dwconv__sat_add(chunk_bytes(prob, 1, unit, PART_COMPUTE), min_slots);
+  const size_t need = dwconv__sat_add(dwconv__sat_add(kern, reserve), smallest);
   if (need > budget)
     return dwconv__error(DWCONV_ERROR_OUT_OF_MEMORY,
                          "CUDA plan needs at least %zu device bytes (kernel %zu, smallest chunk "

@@ -123,6 +123,10 @@ dwconv_status dwconv__cuda_fft_forward(dwconv_cuda_state *s, cudaStream_t stream
  * stream after running on the caller's). */
 dwconv_status dwconv__cuda_fft_use_stream(dwconv_cuda_state *s, cudaStream_t stream);
 
+/* cuda_backend.c: device memory the plan holds (counted in device_bytes; stream-ordered on
+ * streams[0] where the device has memory pools); `what` names the buffer in the error. */
+dwconv_status dwconv__cuda_plan_alloc(dwconv_cuda_state *s, void **p, size_t bytes, const char *what);
+
 /* copy.c: copies `height` rows of `width` bytes between any two memories (cudaMemcpyDefault),
  * as one 2-D copy when the pitches allow it, else row by row. Queued on stream. */
 dwconv_status dwconv__cuda_copy_rows(const dwconv_cuda_state *s, void *dst, size_t dpitch,

@@ -13,35 +13,20 @@
 
 static int is_x3(const dwconv_problem *prob) { return prob->desc.math == DWCONV_MATH_TF32X3; }
 
-static size_t sat_mul(size_t a, size_t b) {
-  size_t r;
-  return dwconv__mul_ok(a, b, &r) ? r : SIZE_MAX;
-}
-static size_t sat_add(size_t a, size_t b) {
-  size_t r;
-  return dwconv__add_ok(a, b, &r) ? r : SIZE_MAX;
-}
 
 size_t dwconv__cuda_gemm_row_bytes(const dwconv_problem *prob, size_t outs) {
   const dwconv_geometry *g = &prob->geom;
   const size_t t = g->block_step, kp = dwconv__gemm_k_ld(g), parts = is_x3(prob) ? 2 : 1;
   const size_t nb = (outs + t - 1) / t;
-  size_t elems = sat_mul(sat_mul(nb, kp), parts);            /* X */
-  elems = sat_add(elems, sat_mul(sat_mul(kp, t), parts));    /* W */
-  elems = sat_add(elems, sat_mul(nb, t));                    /* Y */
-  return sat_mul(elems, prob->elem_size);
+  size_t elems = dwconv__sat_mul(dwconv__sat_mul(nb, kp), parts);            /* X */
+  elems = dwconv__sat_add(elems, dwconv__sat_mul(dwconv__sat_mul(kp, t), parts));    /* W */
+  elems = dwconv__sat_add(elems, dwconv__sat_mul(nb, t));                    /* Y */
+  return dwconv__sat_mul(elems, prob->elem_size);
 }
 
 size_t dwconv__cuda_gemm_workspace_bytes(size_t budget) {
   size_t w = budget / 16;
   return w < WORKSPACE_MIN ? WORKSPACE_MIN : w > WORKSPACE_MAX ? WORKSPACE_MAX : w;
-}
-
-static dwconv_status alloc(dwconv_cuda_state *s, void **p, size_t bytes, const char *what) {
-  cudaError_t e = dwconv__cuda_dev_alloc(p, bytes, s->pooled, s->streams[0]);
-  if (e != cudaSuccess) return dwconv__cuda_fail(e, what);
-  s->device_bytes += bytes;
-  return DWCONV_SUCCESS;
 }
 
 /* Creates the handle through the fault-injection point of every device resource. */
@@ -71,11 +56,11 @@ dwconv_status dwconv__cuda_gemm_create(dwconv_cuda_state *s) {
   gm->x_part = rows * nb * kp;
   gm->w_part = rows * kp * t;
   const size_t parts = is_x3(prob) ? 2 : 1;
-  dwconv_status st = alloc(s, &gm->x, gm->x_part * parts * es, "cudaMalloc (GEMM block inputs X)");
-  if (st == DWCONV_SUCCESS) st = alloc(s, &gm->w, gm->w_part * parts * es, "cudaMalloc (GEMM Toeplitz W)");
-  if (st == DWCONV_SUCCESS) st = alloc(s, &gm->y, rows * nb * t * es, "cudaMalloc (GEMM blocks Y)");
+  dwconv_status st = dwconv__cuda_plan_alloc(s, &gm->x, gm->x_part * parts * es, "cudaMalloc (GEMM block inputs X)");
+  if (st == DWCONV_SUCCESS) st = dwconv__cuda_plan_alloc(s, &gm->w, gm->w_part * parts * es, "cudaMalloc (GEMM Toeplitz W)");
+  if (st == DWCONV_SUCCESS) st = dwconv__cuda_plan_alloc(s, &gm->y, rows * nb * t * es, "cudaMalloc (GEMM blocks Y)");
   gm->work_bytes = dwconv__cuda_gemm_workspace_bytes(s->budget);
-  if (st == DWCONV_SUCCESS) st = alloc(s, &gm->work, gm->work_bytes, "cudaMalloc (cuBLAS workspace)");
+  if (st == DWCONV_SUCCESS) st = dwconv__cuda_plan_alloc(s, &gm->work, gm->work_bytes, "cudaMalloc (cuBLAS workspace)");
   if (st == DWCONV_SUCCESS) st = make_handle(gm);
   if (st == DWCONV_SUCCESS) {
     /* Our own workspace: the budget covers it, and cuBLAS makes no allocation of its own
