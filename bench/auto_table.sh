@@ -29,6 +29,8 @@ echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -n), commit $(git rev-parse --
 echo "# CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) threads"
 echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 DWCONV_CALIBRATION="$cal" "$cli" calibrate
+# The constants the calibrated tables use, so a pick can be traced to its figures.
+sed 's/^/# calibration file: /' "$cal"
 for consts in calibrated built-in; do
   if [ "$consts" = calibrated ]; then use="$cal"; else use=off; fi
   for shape in "256 16384" "128 32768"; do

@@ -12,7 +12,9 @@
  * second pass that times the AUTO plans of all P interleaved, R rounds); the
  * same two ratios from the fastest run of each (less sensitive to other processes: on a
  * shared machine the medians of AUTO and of the forced run of the very same plan can differ
- * by more than the 10% being checked).
+ * by more than the 10% being checked); and the same two ratios paired: within each round the
+ * ratio of AUTO's run to the forced plan's run (or to AUTO's run at the larger P) beside it in
+ * time, median over the rounds (a slow spell of the machine longer than a round cancels).
  * When after the first round one forced algorithm is over 4x the other, it is not timed again
  * (it cannot be the minimum; its "median" is then that one run; this keeps P = 8191 direct,
  * seconds a call, from dominating the run time).
@@ -116,6 +118,7 @@ int main(int argc, char **argv) {
   static const char *algo_name[] = {"auto", "direct", "fft"};
   double med[MAX_GRID][3], lo[MAX_GRID][3], hi[MAX_GRID][3];
   double mono_med[MAX_GRID], mono_lo[MAX_GRID];
+  double pair_best[MAX_GRID], pair_mono[MAX_GRID]; /* medians of per-round ratios */
   dwconv_plan *auto_plan[MAX_GRID];
   size_t auto_L[MAX_GRID];
   dwconv_algo auto_algo[MAX_GRID];
@@ -123,8 +126,9 @@ int main(int argc, char **argv) {
   printf("# rows %zu, signal %zu, %s, mode %d, repeat %d, simd %s\n", M, N,
          dtype == DWCONV_FLOAT64 ? "f64" : "f32", (int)mode, repeat, dwconv_cpu_simd());
   printf("| P | direct ms | fft ms | auto ms | auto picks | auto / best | auto ms, interleaved over P "
-         "| auto / auto(larger P) | min: auto / best | min: auto / auto(larger P) |\n");
-  printf("|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|\n");
+         "| auto / auto(larger P) | min: auto / best | min: auto / auto(larger P) "
+         "| paired: auto / best | paired: auto / auto(larger P) |\n");
+  printf("|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|\n");
   for (size_t g = 0; g < ng; g++) {
     size_t P = grid[g];
     dwconv_plan *plan[3];
@@ -161,6 +165,18 @@ int main(int argc, char **argv) {
         if (f > 4 * d) skip[2] = 1;
       }
     }
+    /* Paired: the ratio of AUTO to each forced plan within one round (runs next to each other
+     * in time), median over rounds; against the better forced plan. A slow spell of the
+     * machine longer than a round then cancels, where the medians of separate plans can land
+     * on different sides of a two-speed machine (seen: the very same configuration 1.19x). */
+    pair_best[g] = 0; /* auto / min(direct, fft) = max(auto / direct, auto / fft) */
+    for (int k = 1; k < 3; k++)
+      if (n[k] == n[0]) {
+        double q[MAX_REPEAT];
+        for (int r = 0; r < n[0]; r++) q[r] = t[0][r] / t[k][r];
+        double m = median(q, n[0]);
+        if (m > pair_best[g]) pair_best[g] = m;
+      }
     for (int k = 0; k < 3; k++) {
       med[g][k] = median(t[k], n[k]); /* sorts t[k] */
       lo[g][k] = t[k][0];
@@ -187,6 +203,16 @@ int main(int argc, char **argv) {
         if (dwconv_plan_execute(auto_plan[g], A, (ptrdiff_t)N, C, (ptrdiff_t)ldc) != DWCONV_SUCCESS) die("execute");
         tm[g][r] = (now() - t0) * 1e3;
       }
+    for (size_t g = 0; g < ng; g++) { /* paired, as above: same round, then the median */
+      pair_mono[g] = 0;
+      for (size_t h = 0; h < ng; h++)
+        if (grid[h] > grid[g]) {
+          double q[MAX_REPEAT];
+          for (int r = 0; r < repeat; r++) q[r] = tm[g][r] / tm[h][r];
+          double m = median(q, repeat);
+          if (m > pair_mono[g]) pair_mono[g] = m;
+        }
+    }
     for (size_t g = 0; g < ng; g++) {
       mono_med[g] = median(tm[g], repeat);
       mono_lo[g] = tm[g][0];
@@ -195,8 +221,9 @@ int main(int argc, char **argv) {
       dwconv_plan_destroy(auto_plan[g]);
     }
   }
-  double worst_best = 0, worst_mono = 0, worst_best_min = 0, worst_mono_min = 0;
-  size_t at_best = 0, at_mono = 0, at_best_min = 0, at_mono_min = 0;
+  double worst_best = 0, worst_mono = 0, worst_best_min = 0, worst_mono_min = 0, worst_best_pair = 0,
+         worst_mono_pair = 0;
+  size_t at_best = 0, at_mono = 0, at_best_min = 0, at_mono_min = 0, at_best_pair = 0, at_mono_pair = 0;
   for (size_t g = 0; g < ng; g++) {
     double best = med[g][1] < med[g][2] ? med[g][1] : med[g][2];
     double best_min = lo[g][1] < lo[g][2] ? lo[g][1] : lo[g][2];
@@ -210,6 +237,8 @@ int main(int argc, char **argv) {
     if (rm > worst_mono) worst_mono = rm, at_mono = grid[g];
     if (rb_min > worst_best_min) worst_best_min = rb_min, at_best_min = grid[g];
     if (rm_min > worst_mono_min) worst_mono_min = rm_min, at_mono_min = grid[g];
+    if (pair_best[g] > worst_best_pair) worst_best_pair = pair_best[g], at_best_pair = grid[g];
+    if (pair_mono[g] > worst_mono_pair) worst_mono_pair = pair_mono[g], at_mono_pair = grid[g];
     char pick[64];
     if (auto_algo[g] == DWCONV_ALGO_FFT)
       snprintf(pick, sizeof pick, "fft L=%zu", auto_L[g]);
@@ -220,8 +249,13 @@ int main(int argc, char **argv) {
     else snprintf(rms, sizeof rms, "-");
     if (rm_min > 0) snprintf(rms_min, sizeof rms_min, "%.2f", rm_min);
     else snprintf(rms_min, sizeof rms_min, "-");
-    printf("| %zu | %.3f | %.3f | %.3f | %s | %.2f | %.3f | %s | %.2f | %s |\n", grid[g], med[g][1], med[g][2],
-           med[g][0], pick, rb, mono_med[g], rms, rb_min, rms_min);
+    char pbs[32], pms[32];
+    if (pair_best[g] > 0) snprintf(pbs, sizeof pbs, "%.2f", pair_best[g]);
+    else snprintf(pbs, sizeof pbs, "-");
+    if (pair_mono[g] > 0) snprintf(pms, sizeof pms, "%.2f", pair_mono[g]);
+    else snprintf(pms, sizeof pms, "-");
+    printf("| %zu | %.3f | %.3f | %.3f | %s | %.2f | %.3f | %s | %.2f | %s | %s | %s |\n", grid[g], med[g][1],
+           med[g][2], med[g][0], pick, rb, mono_med[g], rms, rb_min, rms_min, pbs, pms);
   }
   dwconv_calibration_state cs;
   dwconv_calibration_status(&cs);
@@ -229,6 +263,9 @@ int main(int argc, char **argv) {
          at_best, worst_mono, at_mono);
   printf("# fastest runs: worst auto / best %.3f at P = %zu; worst auto / auto(larger P) %.3f at P = %zu\n",
          worst_best_min, at_best_min, worst_mono_min, at_mono_min);
+  printf("# paired (median of per-round ratios): worst auto / best %.3f at P = %zu; worst auto / auto(larger P) "
+         "%.3f at P = %zu\n",
+         worst_best_pair, at_best_pair, worst_mono_pair, at_mono_pair);
   printf("# constants: %s (%s)\n", src == DWCONV_CONSTANTS_CALIBRATED ? "calibrated file" : "built-in",
          cs.path[0] ? cs.path : "no file");
   if (cs.reason[0]) printf("# calibration file not used: %s\n", cs.reason);

@@ -5,8 +5,10 @@
  * same and causal, both dtypes, several N and thread counts, for: the built-in constants and
  * noisy constant sets (each FFT entry scaled by
  * a random factor in [0.5, 2], as a disturbed calibration could produce, then cleaned as the
- * loader does). Every chosen block length is one whose cost is measured or lies past the
+ * loader does, half of them with the factors a calibration file's constants get on several
+ * threads). Every chosen block length is one whose cost is measured or lies past the
  * longest measured one (where it is bounded by scaling), is even and > P, and fits FFTW's int.
+ * The two-thread factors move the direct/FFT crossover up for calibrated constants only.
  * Also: pruning keeps pair >= single and leaves no length that a longer one beats outright.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -95,11 +97,41 @@ START_TEST(test_monotone_noisy) {
   dwconv__cal_builtin_cpu(&base);
   for (int trial = 0; trial < 12 && fails.count == 0; trial++) {
     noisy(&base, &k, &r);
+    if (trial % 2) dwconv__cal_team_factors(&k); /* as a calibration file's constants get */
     char what[32];
     snprintf(what, sizeof what, "noisy set %d", trial);
     check_model(&k, what, &fails, 0);
   }
   ck_assert_msg(fails.count == 0, "%ld failures; first: %s", fails.count, fails.first);
+}
+END_TEST
+
+/* The first P (in steps of 1) from which the model picks FFT for N = 32768, mode same. */
+static size_t crossover(const dwconv_cal_cpu *k, int f64, int threads) {
+  for (size_t P = 2; P < 4096; P++) {
+    dwconv_geometry g;
+    ck_assert_int_eq(dwconv__geometry_init(&g, DWCONV_MODE_SAME, 128, 32768, P), DWCONV_SUCCESS);
+    dwconv_algo algo;
+    size_t L;
+    (void)dwconv__cpu_predict(k, &g, f64 ? DWCONV_FLOAT64 : DWCONV_FLOAT32, threads, 1, &algo, &L);
+    if (algo == DWCONV_ALGO_FFT) return P;
+  }
+  return 0;
+}
+
+/* Constants measured on one thread (a calibration file's) move the direct/FFT crossover up
+ * on two threads, more for float64; built-in ones (fitted at two threads) do not move. */
+START_TEST(test_team_factors) {
+  dwconv_cal_cpu k;
+  dwconv__cal_builtin_cpu(&k);
+  for (int d = 0; d < 2; d++) ck_assert_uint_eq(crossover(&k, d, 2), crossover(&k, d, 1));
+  dwconv__cal_team_factors(&k);
+  ck_assert(k.fft_team[0] >= 1 && k.fft_team[1] > k.fft_team[0]);
+  for (int d = 0; d < 2; d++) {
+    size_t one = crossover(&k, d, 1), two = crossover(&k, d, 2);
+    ck_assert_msg(one > 0 && two > one, "f%d: crossover %zu on one thread, %zu on two", d ? 64 : 32, one, two);
+    ck_assert_uint_eq(crossover(&k, d, 7), two);
+  }
 }
 END_TEST
 
@@ -146,6 +178,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_prune);
   tcase_add_test(tc, test_monotone_builtin);
   tcase_add_test(tc, test_monotone_noisy);
+  tcase_add_test(tc, test_team_factors);
   tcase_add_test(tc, test_unpruned_can_fail);
   suite_add_tcase(s, tc);
   return s;

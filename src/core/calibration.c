@@ -517,6 +517,7 @@ int dwconv__cal_cpu(dwconv_cal_cpu *out) {
   int src = DWCONV_CONSTANTS_BUILTIN;
   if (cal_have && cal_file.has_cpu) {
     *out = cal_file.cpu;
+    dwconv__cal_team_factors(out);
     src = DWCONV_CONSTANTS_CALIBRATED;
   }
   cal_unlock_raw();

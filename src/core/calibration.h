@@ -32,6 +32,11 @@ typedef struct dwconv_cal_cpu_dtype {
 typedef struct dwconv_cal_cpu {
   dwconv_cal_cpu_dtype dt[2]; /* [0] float32, [1] float64 */
   double t_call;              /* ns per execute call (thread start, dispatch); wall time */
+  /* Per dtype: factor on the FFT figures for a plan on more than one thread (0 or 1: none).
+   * The FFT path scales worse over threads and large arrays than direct (cost_model.c);
+   * constants measured on one thread (a calibration file) need it, built-in ones were fitted
+   * at two threads and hold it already. Not stored in the file. */
+  double fft_team[2];
 } dwconv_cal_cpu;
 
 /* One dtype's CUDA constants (the CUDA cost model in cost_model.c). */
@@ -59,6 +64,9 @@ typedef struct dwconv_cal_file {
 
 /* The built-in CPU constants for the running machine (SIMD variant, cache sizes). */
 void dwconv__cal_builtin_cpu(dwconv_cal_cpu *out);
+
+/* Sets out->fft_team for constants measured on one thread (a calibration file's). */
+void dwconv__cal_team_factors(dwconv_cal_cpu *out);
 
 /* The CPU constants in effect now and their source (DWCONV_CONSTANTS_*): loads the
  * calibration file on first use (DWCONV_CALIBRATION, else the cache directory). */

@@ -53,7 +53,9 @@ static const dwconv_cal_cuda_dtype cuda_builtin[2] = {{0.00004, 0.0030, 0.00050,
  *   three machines; measured through the whole FFT path on Zen 3, the per-block costs came
  *   within 10% of these for every length up to 32768 (docs/PERFORMANCE.md).
  * - Threads: the model works per thread (both paths split rows over threads alike); the
- *   thread count only scales the predicted time. */
+ *   thread count scales the predicted time, and on more than one thread the FFT figures are
+ *   multiplied by fft_team (see dwconv__cal_team_factors; 1 for the built-in constants, which
+ *   were fitted at two threads). */
 
 #define CPU_TABLE_LEN (sizeof cpu_fft_table / sizeof cpu_fft_table[0])
 
@@ -112,6 +114,24 @@ void dwconv__cal_builtin_cpu(dwconv_cal_cpu *out) {
   }
 }
 
+/* Calibration times one thread on small problems; plans run on several threads over arrays
+ * larger than the caches, where the FFT path loses more than direct: each sample goes through
+ * several passes over per-thread buffers (gather, two transforms, spectrum multiply, scatter)
+ * between reading A and writing C, and threads sharing a core complex's caches and memory
+ * path slow those more than direct's register-blocked multiply-add loop. Measured on the 2-vCPU
+ * Zen 3 VM at the benchmark shapes (M=256 x N=16384 and M=128 x N=32768, mode same, two
+ * threads, P = 63 and 95 where the paths cross): the measured FFT/direct time ratio over the
+ * one-thread calibrated model's ratio (median of 5 calibrations) was 1.10-1.28 for float32 and
+ * 1.19-1.41 for float64 over 4 benchmark runs; on one thread 1.03-1.10. Timing the thread
+ * effect inside the calibration was tried and was no better than a constant (0.97-1.25 within
+ * minutes on one machine: the effect is the size of a shared VM's noise). So on more than one
+ * thread the FFT figures of calibrated constants count 1.15x (float32) and 1.20x (float64).
+ * Without it AUTO took FFT at P = 63 with direct 1.13x (float32) and 1.25x (float64) faster. */
+void dwconv__cal_team_factors(dwconv_cal_cpu *out) {
+  out->fft_team[0] = 1.15;
+  out->fft_team[1] = 1.20;
+}
+
 /* ---- the CPU model ---- */
 
 /* Cost of one row with block length L; index i of a measured length, or -1 for a length past
@@ -168,9 +188,11 @@ static double cpu_direct_row(const dwconv_cal_cpu_dtype *c, const dwconv_geometr
 
 double dwconv__cpu_predict(const dwconv_cal_cpu *k, const dwconv_geometry *g, dwconv_dtype dtype, int threads,
                            int fft_available, dwconv_algo *algo, size_t *block_len) {
-  const dwconv_cal_cpu_dtype *c = &k->dt[dtype == DWCONV_FLOAT64];
+  const int d = dtype == DWCONV_FLOAT64;
+  const dwconv_cal_cpu_dtype *c = &k->dt[d];
   double direct = cpu_direct_row(c, g), fft = INFINITY;
   size_t L = fft_available ? cpu_best_block(c, g, &fft) : 0;
+  if (threads > 1 && k->fft_team[d] > 1) fft *= k->fft_team[d]; /* every length alike: L stays */
   *block_len = L;
   *algo = L != 0 && fft < direct ? DWCONV_ALGO_FFT : DWCONV_ALGO_DIRECT;
   double row = *algo == DWCONV_ALGO_FFT ? fft : direct;
