@@ -120,16 +120,19 @@ void dwconv__cal_builtin_cpu(dwconv_cal_cpu *out) {
  * between reading A and writing C, and threads sharing a core complex's caches and memory
  * path slow those more than direct's register-blocked multiply-add loop. Measured on the 2-vCPU
  * Zen 3 VM at the benchmark shapes (M=256 x N=16384 and M=128 x N=32768, mode same, two
- * threads, P = 63 and 95 where the paths cross): the measured FFT/direct time ratio over the
- * one-thread calibrated model's ratio (median of 5 calibrations) was 1.10-1.28 for float32 and
- * 1.19-1.41 for float64 over 4 benchmark runs; on one thread 1.03-1.10. Timing the thread
- * effect inside the calibration was tried and was no better than a constant (0.97-1.25 within
- * minutes on one machine: the effect is the size of a shared VM's noise). So on more than one
- * thread the FFT figures of calibrated constants count 1.15x (float32) and 1.20x (float64).
- * Without it AUTO took FFT at P = 63 with direct 1.13x (float32) and 1.25x (float64) faster. */
+ * threads, P = 63 and 95 where the paths cross), the measured FFT/direct time ratio over the
+ * one-thread calibrated model's ratio (median over 14 calibrations, whose own ratios scatter
+ * by +-10%) was about 1.2 for float32 and 1.2-1.3 for float64 (measured ratios over 5
+ * benchmark runs: float32 1.0-1.2 at P = 63 and 0.75-0.82 at 95; float64 1.05-1.25 and
+ * 0.76-0.79). Timing the thread effect inside the calibration was tried and was no better
+ * than a constant (0.97-1.25 within minutes on one machine: the effect is the size of a shared
+ * VM's noise). So on more than one thread the FFT figures of calibrated constants count 1.20x
+ * (float32) and 1.25x (float64): with them, every one of the 14 calibrations puts P = 63 on
+ * direct and P = 95 on FFT. Without them AUTO took FFT at P = 63 with direct 1.13x (float32)
+ * and 1.25x (float64) faster. */
 void dwconv__cal_team_factors(dwconv_cal_cpu *out) {
-  out->fft_team[0] = 1.15;
-  out->fft_team[1] = 1.20;
+  out->fft_team[0] = 1.20;
+  out->fft_team[1] = 1.25;
 }
 
 /* ---- the CPU model ---- */
@@ -152,20 +155,36 @@ static double cpu_fft_row(const dwconv_cal_cpu_dtype *c, const dwconv_geometry *
   return pairs * pair + (blocks - 2 * pairs) * single;
 }
 
+/* Lengths whose predicted cost is within this factor of the cheapest count as a tie, and the
+ * longest of them is taken. A calibration's per-length figures scatter by about 10% between
+ * calibrations on one machine, and where it decided among near-equal costs it mostly took a
+ * short block that ran 5-20% slower than a long one (timed directly on the 2-vCPU Zen 3,
+ * interleaved, M=128 x N=32768 f64: P = 63, L = 512 / 640 / 1024 / 1280 / 2048 at 10.9 / 10.7 /
+ * 10.3 / 10.4 / 10.6 ms; P = 95, one thread, 184 / - / 155 / 168 / 176 us a row, where the
+ * model had 512 cheapest by 2%). A longer block does fewer transforms and discards a smaller
+ * share of each. */
+#define BLOCK_TIE 1.05
+
 /* Best FFT block length for g under c: measured lengths >= max(P + 1, 16), then lengths
  * 2^a * {1, 5/4, 3/2} past the longest measured one up to twice the one-block size (within
- * FFTW's int). Returns 0 when none fits. */
-static size_t cpu_best_block(const dwconv_cal_cpu_dtype *c, const dwconv_geometry *g, double *cost) {
-  size_t best = 0;
+ * FFTW's int); among those within BLOCK_TIE of the cheapest, the longest. Returns 0 when none
+ * fits; *cost is the cheapest predicted cost and *pick_cost that of the length returned. */
+static size_t cpu_best_block(const dwconv_cal_cpu_dtype *c, const dwconv_geometry *g, double *cost,
+                             double *pick_cost) {
+  size_t cand[2 * DWCONV_CAL_MAX_LENS + 128];
+  double cc[sizeof cand / sizeof cand[0]];
+  size_t n = 0;
   double best_cost = INFINITY;
-  *cost = INFINITY;
+  *cost = *pick_cost = INFINITY;
   if (c->nlens == 0) return 0;
   const size_t lo = g->p + 1 < 16 ? 16 : g->p + 1;
   for (size_t i = 0; i < c->nlens; i++) {
     size_t L = (size_t)c->lens[i].L;
     if (L < lo) continue;
-    double x = cpu_fft_row(c, g, L, (ptrdiff_t)i);
-    if (x < best_cost) best_cost = x, best = L;
+    cand[n] = L;
+    cc[n] = cpu_fft_row(c, g, L, (ptrdiff_t)i);
+    if (cc[n] < best_cost) best_cost = cc[n];
+    n++;
   }
   size_t one = dwconv__next_smooth7(g->out_len + g->p - 1);
   size_t hi = one == 0 || one > (size_t)INT_MAX / 2 ? (size_t)INT_MAX : 2 * one;
@@ -173,10 +192,15 @@ static size_t cpu_best_block(const dwconv_cal_cpu_dtype *c, const dwconv_geometr
   for (size_t base = 16; base <= hi && base <= (size_t)INT_MAX / 2; base *= 2)
     for (size_t m = 4; m <= 6; m++) {
       size_t L = base * m / 4;
-      if (L <= top || L < lo || L > hi) continue;
-      double x = cpu_fft_row(c, g, L, -1);
-      if (x < best_cost) best_cost = x, best = L;
+      if (L <= top || L < lo || L > hi || n == sizeof cand / sizeof cand[0]) continue;
+      cand[n] = L;
+      cc[n] = cpu_fft_row(c, g, L, -1);
+      if (cc[n] < best_cost) best_cost = cc[n];
+      n++;
     }
+  size_t best = 0;
+  for (size_t i = 0; i < n; i++)
+    if (cc[i] <= BLOCK_TIE * best_cost && cand[i] > best) best = cand[i], *pick_cost = cc[i];
   *cost = best_cost;
   return best;
 }
@@ -190,12 +214,17 @@ double dwconv__cpu_predict(const dwconv_cal_cpu *k, const dwconv_geometry *g, dw
                            int fft_available, dwconv_algo *algo, size_t *block_len) {
   const int d = dtype == DWCONV_FLOAT64;
   const dwconv_cal_cpu_dtype *c = &k->dt[d];
-  double direct = cpu_direct_row(c, g), fft = INFINITY;
-  size_t L = fft_available ? cpu_best_block(c, g, &fft) : 0;
-  if (threads > 1 && k->fft_team[d] > 1) fft *= k->fft_team[d]; /* every length alike: L stays */
+  double direct = cpu_direct_row(c, g), fft = INFINITY, fft_pick = INFINITY;
+  size_t L = fft_available ? cpu_best_block(c, g, &fft, &fft_pick) : 0;
+  if (threads > 1 && k->fft_team[d] > 1) { /* every length alike: L stays */
+    fft *= k->fft_team[d];
+    fft_pick *= k->fft_team[d];
+  }
   *block_len = L;
-  *algo = L != 0 && fft < direct ? DWCONV_ALGO_FFT : DWCONV_ALGO_DIRECT;
-  double row = *algo == DWCONV_ALGO_FFT ? fft : direct;
+  /* FFT only when the length taken beats direct. The time returned is the model's best,
+   * min(direct, cheapest length), within BLOCK_TIE of the path taken: monotone in P. */
+  *algo = L != 0 && fft_pick < direct ? DWCONV_ALGO_FFT : DWCONV_ALGO_DIRECT;
+  double row = L != 0 && fft < direct ? fft : direct;
   double rows_per_thread = ceil((double)g->rows / (double)(threads < 1 ? 1 : threads));
   return k->t_call + rows_per_thread * row;
 }
