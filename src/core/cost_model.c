@@ -156,21 +156,27 @@ static double cpu_fft_row(const dwconv_cal_cpu_dtype *c, const dwconv_geometry *
 }
 
 /* Lengths whose predicted cost is within this factor of the cheapest count as a tie, and the
- * longest of them is taken. A calibration's per-length figures scatter by about 10% between
- * calibrations on one machine, and where it decided among near-equal costs it mostly took a
- * short block that ran 5-20% slower than a long one (timed directly on the 2-vCPU Zen 3,
- * interleaved, M=128 x N=32768 f64: P = 63, L = 512 / 640 / 1024 / 1280 / 2048 at 10.9 / 10.7 /
- * 10.3 / 10.4 / 10.6 ms; P = 95, one thread, 184 / - / 155 / 168 / 176 us a row, where the
- * model had 512 cheapest by 2%). A longer block does fewer transforms and discards a smaller
- * share of each. */
+ * longest of them is taken, among lengths whose complex transform buffer is at most
+ * BLOCK_TIE_BYTES (4096 points float32, 2048 float64). A calibration's per-length figures
+ * scatter by about 10% between calibrations on one machine, and where it decided among
+ * near-equal costs of short blocks it mostly took one that ran 5-20% slower than a longer one
+ * (timed directly on the 2-vCPU Zen 3, interleaved, M=128 x N=32768 f64: P = 63, L = 512 /
+ * 640 / 1024 / 1280 / 2048 at 10.9 / 10.7 / 10.3 / 10.4 / 10.6 ms; P = 95, one thread, 184 / - /
+ * 155 / 168 / 176 us a row, where the model had 512 cheapest by 2%): a longer block does fewer
+ * transforms and discards a smaller share of each. Past the first cache levels the costs of
+ * neighbouring lengths jump by 1.5x both ways (f64 P = 1023, M=256 x N=16384: L = 3072 / 4096 /
+ * 6144 / 8192 / 10240 at 19.5 / 21.4 / 31.0 / 28.8 / 21.1 ms), and a longer length there ran
+ * 1.16-1.18x slower, so the measured figures decide alone. */
 #define BLOCK_TIE 1.05
+#define BLOCK_TIE_BYTES 32768
 
 /* Best FFT block length for g under c: measured lengths >= max(P + 1, 16), then lengths
  * 2^a * {1, 5/4, 3/2} past the longest measured one up to twice the one-block size (within
- * FFTW's int); among those within BLOCK_TIE of the cheapest, the longest. Returns 0 when none
- * fits; *cost is the cheapest predicted cost and *pick_cost that of the length returned. */
-static size_t cpu_best_block(const dwconv_cal_cpu_dtype *c, const dwconv_geometry *g, double *cost,
-                             double *pick_cost) {
+ * FFTW's int); the cheapest, or the longest within BLOCK_TIE of it among lengths of at most
+ * tie_len (see BLOCK_TIE). Returns 0 when none fits; *cost is the cheapest predicted cost and
+ * *pick_cost that of the length returned. */
+static size_t cpu_best_block(const dwconv_cal_cpu_dtype *c, const dwconv_geometry *g, size_t tie_len,
+                             double *cost, double *pick_cost) {
   size_t cand[2 * DWCONV_CAL_MAX_LENS + 128];
   double cc[sizeof cand / sizeof cand[0]];
   size_t n = 0;
@@ -199,8 +205,11 @@ static size_t cpu_best_block(const dwconv_cal_cpu_dtype *c, const dwconv_geometr
       n++;
     }
   size_t best = 0;
+  for (size_t i = 0; i < n; i++) /* the cheapest (the first one, on equal costs) */
+    if (cc[i] == best_cost && best == 0) best = cand[i], *pick_cost = cc[i];
   for (size_t i = 0; i < n; i++)
-    if (cc[i] <= BLOCK_TIE * best_cost && cand[i] > best) best = cand[i], *pick_cost = cc[i];
+    if (cc[i] <= BLOCK_TIE * best_cost && cand[i] > best && best <= tie_len && cand[i] <= tie_len)
+      best = cand[i], *pick_cost = cc[i];
   *cost = best_cost;
   return best;
 }
@@ -215,7 +224,8 @@ double dwconv__cpu_predict(const dwconv_cal_cpu *k, const dwconv_geometry *g, dw
   const int d = dtype == DWCONV_FLOAT64;
   const dwconv_cal_cpu_dtype *c = &k->dt[d];
   double direct = cpu_direct_row(c, g), fft = INFINITY, fft_pick = INFINITY;
-  size_t L = fft_available ? cpu_best_block(c, g, &fft, &fft_pick) : 0;
+  const size_t tie_len = BLOCK_TIE_BYTES / (2 * (d ? sizeof(double) : sizeof(float)));
+  size_t L = fft_available ? cpu_best_block(c, g, tie_len, &fft, &fft_pick) : 0;
   if (threads > 1 && k->fft_team[d] > 1) { /* every length alike: L stays */
     fft *= k->fft_team[d];
     fft_pick *= k->fft_team[d];
