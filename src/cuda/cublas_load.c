@@ -139,7 +139,9 @@ static dwconv_status load(void) {
     return dwconv__error(DWCONV_ERROR_NOT_SUPPORTED,
                          "ALGO_GEMM needs cuBLAS, which dwconv reaches through its plugin " DWCONV_CUBLAS_PLUGIN_FILE
                          "; the plugin DWCONV_CUBLAS_LIBRARY names could not be loaded: %s. Set DWCONV_CUBLAS_LIBRARY "
-                         "to the " DWCONV_CUBLAS_PLUGIN_FILE " installed with this dwconv, or unset it",
+                         "to the " DWCONV_CUBLAS_PLUGIN_FILE " installed with this dwconv, or unset it; if what "
+                         "is missing is libcublas, make the CUDA toolkit's cuBLAS visible to the dynamic loader "
+                         "(ldconfig or LD_LIBRARY_PATH)",
                          t.text);
   }
   char dir[PATH_MAX];
