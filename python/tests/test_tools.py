@@ -17,6 +17,17 @@ def test_info():
         assert g["name"] and len(g["compute_capability"]) == 2 and g["total_memory"] > 0
 
 
+@pytest.mark.skipif("cuda" not in dwconv.info()["features"], reason="this build has no CUDA")
+def test_cublas_plugin_beside_the_extension():
+    # method="gemm" loads cuBLAS through the plugin libdwconv_cublas.so, which the library code
+    # in the extension looks for in the extension's own directory first.
+    import pathlib
+
+    from dwconv import _dwconv
+
+    assert (pathlib.Path(_dwconv.__file__).parent / "libdwconv_cublas.so").is_file()
+
+
 @pytest.mark.skipif(not FFT, reason="this build has no FFTW")
 def test_tune_and_wisdom_round_trip(tmp_path):
     rng = np.random.default_rng(4)

@@ -4,7 +4,7 @@
 
 #include "internal.h"
 
-static _Thread_local char last_error[512];
+static _Thread_local char last_error[1024]; /* room for the cuBLAS plugin loader's list of files tried */
 
 const char *dwconv_status_string(dwconv_status status) {
   switch (status) {

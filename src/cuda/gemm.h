@@ -10,26 +10,15 @@
 
 #include <cublas_v2.h>
 
+#include "cublas_plugin.h" /* dwconv_cublas_api: the cuBLAS functions dwconv uses */
 #include "cuda_kernels.h"
 #include "gemm_model.h"
 
 struct dwconv_cuda_state;
 
-/* The cuBLAS functions dwconv uses, loaded at run time (cublas_load.c). */
-typedef struct dwconv_cublas_api {
-  cublasStatus_t (*create)(cublasHandle_t *handle);
-  cublasStatus_t (*destroy)(cublasHandle_t handle);
-  cublasStatus_t (*set_workspace)(cublasHandle_t handle, void *workspace, size_t bytes);
-  cublasStatus_t (*set_stream)(cublasHandle_t handle, cudaStream_t stream);
-  cublasStatus_t (*gemm)(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n,
-                         int k, const void *alpha, const void *A, cudaDataType Atype, int lda, long long strideA,
-                         const void *B, cudaDataType Btype, int ldb, long long strideB, const void *beta, void *C,
-                         cudaDataType Ctype, int ldc, long long strideC, int batchCount,
-                         cublasComputeType_t computeType, cublasGemmAlgo_t algo);
-} dwconv_cublas_api;
-
-/* Loads cuBLAS once per process (see cublas_load.c) and stores its functions in *api.
- * NOT_SUPPORTED with the loader's reason when it cannot be loaded. Thread-safe. */
+/* Loads the cuBLAS plugin once per process (see cublas_load.c) and stores cuBLAS's functions in
+ * *api. NOT_SUPPORTED with every file tried and why it failed when it cannot be loaded.
+ * Thread-safe. */
 dwconv_status dwconv__cublas_load(const dwconv_cublas_api **api);
 
 /* What a GEMM plan holds besides the common state: X, W and Y for one chunk (shared by the

@@ -9,16 +9,19 @@
  *    |got - ref| <= bound(math, dtype, P) * sum |a b|; C's padding and A untouched; the budget
  *    held; nothing leaked (device, pinned, cuBLAS handles); get_info right. float64 with TF32
  *    math must be NOT_SUPPORTED. The largest error / bound per (math, dtype) is printed.
- * 2. cuBLAS that cannot be loaded; the API rules: GEMM on the CPU, non-IEEE math off GEMM, out-of-range enums; AUTO never
+ * 2. The cuBLAS plugin: loaded by GEMM plans only, from next to the program; one that cannot be
+ *    loaded (missing, not a plugin, another dwconv's) refused with the reason. The API rules: GEMM on the CPU, non-IEEE math off GEMM, out-of-range enums; AUTO never
  *    picks GEMM.
  * 3. Every device resource of a GEMM plan failing in turn (OUT_OF_MEMORY, nothing leaked), and
  *    every cuBLAS call failing with every status (the mapped status, a message naming the call
  *    and status, nothing leaked, the plan usable again after an execute-time failure).
  * Usage: gemm_test. Exit status 0 when everything passed. */
+#include <link.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 #include "dwconv.h"
@@ -238,23 +241,64 @@ static void sweep(void) {
         worst_of[1][0].rel);
 }
 
-/* cuBLAS that cannot be loaded: NOT_SUPPORTED saying so, nothing leaked, and the next plan
- * loads it. Runs first: a successful load is kept for the process. */
+static int mapped_cb(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  return info->dlpi_name != NULL && strcmp(info->dlpi_name, (const char *)data) == 0;
+}
+/* Whether the object at path is loaded. */
+static int mapped(const char *path) { return dl_iterate_phdr(mapped_cb, (void *)path); }
+
+/* The cuBLAS plugin (run.sh builds libdwconv_cublas.so from src/cuda/cublas_plugin.c next to
+ * this program, and a copy with another ABI number): not loaded by other plans; a plugin that
+ * cannot be loaded (missing, not a plugin, another dwconv's) is NOT_SUPPORTED with the file and
+ * the reason, nothing leaked; then the next plan finds the real one next to the program. Runs
+ * first: a successful load is kept for the process. */
 static void load_failure(void) {
-  setenv("DWCONV_CUBLAS_LIBRARY", "/nonexistent/libcublas.so", 1);
+  char dir[4096];
+  ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 64);
+  CHECK(n > 0, "readlink /proc/self/exe");
+  if (n <= 0) return;
+  dir[n] = '\0';
+  *strrchr(dir, '/') = '\0';
+  char plugin[4160], foreign[4160];
+  snprintf(plugin, sizeof plugin, "%s/libdwconv_cublas.so", dir);
+  snprintf(foreign, sizeof foreign, "%s/libdwconv_cublas_foreign.so", dir);
+
   dwconv_desc d = dwconv_desc_make(3, 50, 7, DWCONV_FLOAT32);
-  d.backend = DWCONV_BACKEND_CUDA; d.algo = DWCONV_ALGO_GEMM;
   dwconv_plan *plan = NULL;
-  dwconv_status st = dwconv_plan_create(&plan, &d);
-  CHECK(st == DWCONV_ERROR_NOT_SUPPORTED && plan == NULL && strstr(dwconv_last_error(), "could not be loaded") &&
-            strstr(dwconv_last_error(), "/nonexistent/libcublas.so"),
-        "cuBLAS missing: %d %s", st, dwconv_last_error());
-  CHECK(mock_live_dev == 0 && (dwconv__cuda_pinned_trim(), mock_live_host == 0), "cuBLAS missing: leak dev %zu host %zu", mock_live_dev, mock_live_host);
+  dwconv_status st;
+  for (int b = DWCONV_BACKEND_CPU; b <= DWCONV_BACKEND_CUDA; b++) {
+    d.backend = (dwconv_backend)b; d.algo = DWCONV_ALGO_DIRECT;
+    st = dwconv_plan_create(&plan, &d);
+    CHECK(st == DWCONV_SUCCESS, "direct plan on backend %d: %d %s", b, st, dwconv_last_error());
+    dwconv_plan_destroy(plan);
+  }
+  CHECK(!mapped(plugin), "a direct plan loaded the cuBLAS plugin");
+
+  d.backend = DWCONV_BACKEND_CUDA; d.algo = DWCONV_ALGO_GEMM;
+  const char *cases[][2] = {{"/nonexistent/libdwconv_cublas.so", "No such file"},
+                            {"libm.so.6", "not a dwconv cuBLAS plugin"},
+                            {foreign, "built for dwconv 0.0.0 (plugin ABI 1)"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    setenv("DWCONV_CUBLAS_LIBRARY", cases[i][0], 1);
+    plan = NULL;
+    st = dwconv_plan_create(&plan, &d);
+    CHECK(st == DWCONV_ERROR_NOT_SUPPORTED && plan == NULL && strstr(dwconv_last_error(), "could not be loaded") &&
+              strstr(dwconv_last_error(), cases[i][0]) && strstr(dwconv_last_error(), cases[i][1]) &&
+              strstr(dwconv_last_error(), "DWCONV_CUBLAS_LIBRARY"),
+          "plugin %s: %d %s", cases[i][0], st, dwconv_last_error());
+    CHECK(mock_live_dev == 0 && (dwconv__cuda_pinned_trim(), mock_live_host == 0), "plugin %s: leak dev %zu host %zu",
+          cases[i][0], mock_live_dev, mock_live_host);
+    printf("  DWCONV_CUBLAS_LIBRARY=%s: %s\n", i == 2 ? "<foreign plugin>" : cases[i][0], dwconv_last_error());
+  }
+  CHECK(!mapped(plugin) && !mapped(foreign), "a refused plugin stayed loaded");
   unsetenv("DWCONV_CUBLAS_LIBRARY");
   st = dwconv_plan_create(&plan, &d);
   CHECK(st == DWCONV_SUCCESS, "cuBLAS back: %d %s", st, dwconv_last_error());
   dwconv_plan_destroy(plan);
-  printf("cuBLAS that cannot be loaded: NOT_SUPPORTED with the loader's reason, nothing leaked, loaded next time\n");
+  CHECK(mapped(plugin), "the plugin next to the program is not what was loaded");
+  printf("cuBLAS plugin: not loaded by direct plans; missing / not a plugin / another dwconv's: NOT_SUPPORTED with the "
+         "reason, nothing leaked; then found next to the program\n");
 }
 
 /* Part 2: the API rules. */

@@ -38,6 +38,8 @@ incs=(-I"$root/include" -I"$root/src/core" -I"$root/src/cuda" -I"$cuda/include")
 objs=()
 for f in "$root"/src/core/*.c "$root"/src/cpu/cpu_backend.c "$root"/src/cpu/cpu_calibrate.c "$root"/src/cpu/direct_portable.c \
          "$root"/src/cpu/fft_fftw.c "$root"/src/cuda/*.c "$here/mock_cuda.c" "$here/mock_cublas.c"; do
+  # The cuBLAS plugin is not part of the library: built below as the library loads it.
+  if [ "$(basename "$f")" = cublas_plugin.c ]; then continue; fi
   o="$out/$(basename "$f").o"
   gcc -std=c11 -fopenmp "${san[@]}" "${defs[@]}" "${incs[@]}" -c "$f" -o "$o"
   objs+=("$o")
@@ -45,11 +47,19 @@ done
 g++ -std=c++20 "${san[@]}" -w "${incs[@]}" -I"$out" -c "$here/emu_kernels.cpp" -o "$out/emu_kernels.o"
 g++ -std=c++20 "${san[@]}" -w "${incs[@]}" -I"$out" -c "$here/emu_gemm.cpp" -o "$out/emu_gemm.o"
 objs+=("$out/emu_kernels.o" "$out/emu_gemm.o")
+# The cuBLAS plugin from its real source, next to the programs (where the library's loader
+# looks first: the directory of the file holding its code, here the program). Its cuBLAS calls
+# are left undefined and bind to the mock's in the program (-rdynamic below). A second copy
+# with another ABI number is the plugin of some other dwconv, which the loader must refuse.
+gcc -std=c11 "${san[@]}" "${defs[@]}" "${incs[@]}" -fPIC -shared "$root/src/cuda/cublas_plugin.c" \
+  -o "$out/libdwconv_cublas.so"
+gcc -std=c11 "${san[@]}" "${defs[@]}" "${incs[@]}" -fPIC -shared -DDWCONV_CUBLAS_PLUGIN_ABI=1ul \
+  "$root/src/cuda/cublas_plugin.c" -o "$out/libdwconv_cublas_foreign.so"
 # Two programs over the same library objects: the randomised test of the whole backend and the
 # GEMM path's sweep (gemm_test.c).
 for t in "${programs[@]}"; do
   gcc -std=c11 "${san[@]}" "${defs[@]}" "${incs[@]}" -c "$here/$t.c" -o "$out/$t.o"
-  # -rdynamic: gemm.c finds (mock) cuBLAS in the program itself through dlsym.
+  # -rdynamic: the plugin takes (mock) cuBLAS's functions from the program.
   g++ "${san[@]}" -fopenmp -rdynamic "${objs[@]}" "$out/$t.o" "${fftw_libs[@]}" -lm -lpthread -ldl -o "$out/$t"
 done
 "$out/host_test" "${@:-1500}"
