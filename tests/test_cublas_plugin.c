@@ -8,7 +8,8 @@
  *      program's RUNPATH, which CMake points at the plugin's directory), the table is full,
  *      a second call returns the same table, and libcublas is now mapped. The resident set
  *      before and after is printed: what a process pays for cuBLAS.
- * Usage: test_cublas_plugin. Exit status 0 when everything passed. CUDA builds only. */
+ * One Check test (the loader's state is per process, so the steps run in order in one test).
+ * CUDA builds only. */
 #define _GNU_SOURCE
 #include <link.h>
 #include <stdio.h>
@@ -17,17 +18,7 @@
 
 #include "dwconv.h"
 #include "gemm.h"
-
-static int fails;
-#define CHECK(cond, ...)                                \
-  do {                                                  \
-    if (!(cond)) {                                      \
-      fails++;                                          \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);       \
-      printf(__VA_ARGS__);                              \
-      printf("\n");                                     \
-    }                                                   \
-  } while (0)
+#include "test_common.h"
 
 static int mapped_cb(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
@@ -46,8 +37,7 @@ static long rss_kib(void) {
   return kib;
 }
 
-int main(void) {
-  setvbuf(stdout, NULL, _IOLBF, 0);
+START_TEST(test_plugin) {
   /* 1. CPU work only. */
   enum { M = 4, N = 300, P = 17 };
   static float A[M * N], B[M * P], C[M * (N + P - 1)];
@@ -60,13 +50,12 @@ int main(void) {
     dwconv_plan *plan = NULL;
     dwconv_status st = dwconv_plan_create(&plan, &d);
     if (st == DWCONV_ERROR_NOT_SUPPORTED) continue; /* FFT without FFTW */
-    CHECK(st == DWCONV_SUCCESS, "CPU plan, algo %d: %s", algo, dwconv_last_error());
-    if (st != DWCONV_SUCCESS) continue;
-    CHECK(dwconv_plan_set_kernel(plan, B, P) == DWCONV_SUCCESS, "set_kernel: %s", dwconv_last_error());
-    CHECK(dwconv_plan_execute(plan, A, N, C, N + P - 1) == DWCONV_SUCCESS, "execute: %s", dwconv_last_error());
+    ck_assert_msg(st == DWCONV_SUCCESS, "CPU plan, algo %d: %s", algo, dwconv_last_error());
+    ck_assert_msg(dwconv_plan_set_kernel(plan, B, P) == DWCONV_SUCCESS, "set_kernel: %s", dwconv_last_error());
+    ck_assert_msg(dwconv_plan_execute(plan, A, N, C, N + P - 1) == DWCONV_SUCCESS, "execute: %s", dwconv_last_error());
     dwconv_plan_destroy(plan);
   }
-  CHECK(!mapped(DWCONV_CUBLAS_PLUGIN_FILE) && !mapped("libcublas"), "CPU plans loaded the cuBLAS plugin or cuBLAS");
+  ck_assert_msg(!mapped(DWCONV_CUBLAS_PLUGIN_FILE) && !mapped("libcublas"), "CPU plans loaded the cuBLAS plugin or cuBLAS");
   printf("CPU plans: neither %s nor libcublas loaded\n", DWCONV_CUBLAS_PLUGIN_FILE);
 
   /* 2. Overrides that cannot work. */
@@ -76,29 +65,39 @@ int main(void) {
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     setenv("DWCONV_CUBLAS_LIBRARY", bad[i][0], 1);
     dwconv_status st = dwconv__cublas_load(&api);
-    CHECK(st == DWCONV_ERROR_NOT_SUPPORTED && api == NULL && strstr(dwconv_last_error(), "could not be loaded") &&
+    ck_assert_msg(st == DWCONV_ERROR_NOT_SUPPORTED && api == NULL && strstr(dwconv_last_error(), "could not be loaded") &&
               strstr(dwconv_last_error(), bad[i][0]) && strstr(dwconv_last_error(), bad[i][1]),
           "DWCONV_CUBLAS_LIBRARY=%s: status %d, %s", bad[i][0], st, dwconv_last_error());
     printf("DWCONV_CUBLAS_LIBRARY=%s: %s\n", bad[i][0], dwconv_last_error());
   }
-  CHECK(!mapped(DWCONV_CUBLAS_PLUGIN_FILE) && !mapped("libcublas"), "a failed load left the plugin or cuBLAS loaded");
+  ck_assert_msg(!mapped(DWCONV_CUBLAS_PLUGIN_FILE) && !mapped("libcublas"), "a failed load left the plugin or cuBLAS loaded");
   unsetenv("DWCONV_CUBLAS_LIBRARY");
 
   /* 3. The real plugin, found by the search. */
   long before = rss_kib();
   dwconv_status st = dwconv__cublas_load(&api);
   long after = rss_kib();
-  CHECK(st == DWCONV_SUCCESS && api != NULL, "load: status %d, %s", st, dwconv_last_error());
+  ck_assert_msg(st == DWCONV_SUCCESS && api != NULL, "load: status %d, %s", st, dwconv_last_error());
   if (st == DWCONV_SUCCESS) {
-    CHECK(api->create != NULL && api->destroy != NULL && api->set_workspace != NULL && api->set_stream != NULL &&
+    ck_assert_msg(api->create != NULL && api->destroy != NULL && api->set_workspace != NULL && api->set_stream != NULL &&
               api->gemm != NULL,
           "the plugin's table has holes");
     const dwconv_cublas_api *again = NULL;
-    CHECK(dwconv__cublas_load(&again) == DWCONV_SUCCESS && again == api, "a second load gave another table");
-    CHECK(mapped(DWCONV_CUBLAS_PLUGIN_FILE) && mapped("libcublas.so"), "the plugin or libcublas is not mapped");
+    ck_assert_msg(dwconv__cublas_load(&again) == DWCONV_SUCCESS && again == api, "a second load gave another table");
+    ck_assert_msg(mapped(DWCONV_CUBLAS_PLUGIN_FILE) && mapped("libcublas.so"), "the plugin or libcublas is not mapped");
     printf("plugin loaded: VmRSS %ld KiB before, %ld KiB after (+%ld KiB for the plugin and cuBLAS)\n", before, after,
            after - before);
   }
-  printf("test_cublas_plugin: %d failures\n", fails);
-  return fails == 0 ? 0 : 1;
 }
+END_TEST
+
+static Suite *make_suite(void) {
+  Suite *s = suite_create("cublas_plugin");
+  TCase *tc = tcase_create("cublas_plugin");
+  tcase_set_timeout(tc, TC_TIMEOUT_S);
+  tcase_add_test(tc, test_plugin);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(int argc, char **argv) { return tc_main(argc, argv, "test_cublas_plugin", make_suite); }
