@@ -187,6 +187,16 @@ dwconv_desc tc_desc(size_t rows, size_t n, size_t p, dwconv_dtype dt, dwconv_mod
   return d;
 }
 
+long tc_rss_kib(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (f == NULL) return -1;
+  long size = 0, res = 0;
+  int n = fscanf(f, "%ld %ld", &size, &res);
+  fclose(f);
+  if (n != 2) return -1;
+  return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
 int tc_fft_available(dwconv_backend b) {
   if (b == DWCONV_BACKEND_CUDA) return 1;
 #if defined(DWCONV_TEST_HAVE_FFTW) && DWCONV_TEST_HAVE_FFTW

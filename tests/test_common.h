@@ -119,6 +119,9 @@ dwconv_desc tc_desc(size_t rows, size_t n, size_t p, dwconv_dtype dt, dwconv_mod
                     dwconv_op op, dwconv_algo algo);
 /* Whether this build can run ALGO_FFT on backend b (FFTW present, or CUDA). */
 int tc_fft_available(dwconv_backend b);
+
+/* Resident set of this process in KiB (/proc/self/statm), -1 when unknown. */
+long tc_rss_kib(void);
 /* Plan, set kernel, execute, destroy. Returns the first failing status (SUCCESS if none);
  * on failure copies dwconv_last_error() into err (when err != NULL, errlen bytes). */
 dwconv_status tc_run(const dwconv_desc *d, const void *A, ptrdiff_t lda, const void *B,

@@ -27,16 +27,6 @@ static int mapped_cb(struct dl_phdr_info *info, size_t size, void *data) {
 /* Whether a loaded object's path contains `part`. */
 static int mapped(const char *part) { return dl_iterate_phdr(mapped_cb, (void *)part); }
 
-static long rss_kib(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  char line[256];
-  long kib = -1;
-  while (f != NULL && fgets(line, sizeof line, f) != NULL)
-    if (sscanf(line, "VmRSS: %ld", &kib) == 1) break;
-  if (f != NULL) fclose(f);
-  return kib;
-}
-
 START_TEST(test_plugin) {
   /* 1. CPU work only. */
   enum { M = 4, N = 300, P = 17 };
@@ -74,9 +64,9 @@ START_TEST(test_plugin) {
   unsetenv("DWCONV_CUBLAS_LIBRARY");
 
   /* 3. The real plugin, found by the search. */
-  long before = rss_kib();
+  long before = tc_rss_kib();
   dwconv_status st = dwconv__cublas_load(&api);
-  long after = rss_kib();
+  long after = tc_rss_kib();
   ck_assert_msg(st == DWCONV_SUCCESS && api != NULL, "load: status %d, %s", st, dwconv_last_error());
   if (st == DWCONV_SUCCESS) {
     ck_assert_msg(api->create != NULL && api->destroy != NULL && api->set_workspace != NULL && api->set_stream != NULL &&

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 #include "test_common.h"
@@ -31,16 +30,6 @@ typedef struct shape {
 } shape;
 
 #define N_SHAPES 16
-
-static long rss_kb(void) {
-  FILE *f = fopen("/proc/self/statm", "r");
-  if (f == NULL) return -1;
-  long size = 0, res = 0;
-  int n = fscanf(f, "%ld %ld", &size, &res);
-  fclose(f);
-  if (n != 2) return -1;
-  return res * (sysconf(_SC_PAGESIZE) / 1024);
-}
 
 static void make_shapes(shape *s) {
   int fft = tc_fft_available(DWCONV_BACKEND_CPU);
@@ -95,7 +84,7 @@ START_TEST(test_soak) {
   dwconv__fault_inject(DWCONV_FAULT_FFTW_PLAN, 0); /* counts FFTW plan-pair creations */
   dwconv__fault_inject(DWCONV_FAULT_HOST_ALLOC, 0);
   for (long c = 0; c < cycles; c++) {
-    if (c == warm) rss_warm = rss_kb();
+    if (c == warm) rss_warm = tc_rss_kib();
     int i = (int)tc_rng_range(&r, 0, N_SHAPES - 1);
     int oneshot = c % 3 == 0;
     shape *x = &s[i];
@@ -118,7 +107,7 @@ START_TEST(test_soak) {
       tc_fail(&f, "cycle %ld shape %d: result differs bitwise from the first run", c, i);
     }
   }
-  long rss_end = rss_kb();
+  long rss_end = tc_rss_kib();
   size_t fftw_plans = dwconv__fault_inject(DWCONV_FAULT_FFTW_PLAN, 0);
   size_t host_allocs = dwconv__fault_inject(DWCONV_FAULT_HOST_ALLOC, 0);
   /* distinct FFT block lengths used (more than 8 means the cache evicted and re-planned) */
