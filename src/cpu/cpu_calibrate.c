@@ -36,6 +36,8 @@
 /* Longest block length measured; longer ones are extrapolated (cost_model.c), with a margin. */
 #define FFT_MAX_MEASURED 32768
 #define PASSES 7
+/* Block pairs per row in the FFT pair measurements, at most. */
+#define PAIRS_PER_ROW 8
 /* Direct: two kernel lengths around where direct and FFT meet on the machines seen so far
  * (P ~ 50-200) give the per-tap slope and the per-output intercept; short rows the per-row
  * cost. */
@@ -60,6 +62,7 @@ static int cmp_double(const void *a, const void *b) {
 typedef struct meas {
   void *state;
   size_t rows, n, p;
+  double per_row; /* units of work a row holds (FFT block pairs); 0 means 1 */
   double t[PASSES];
 } meas;
 
@@ -110,10 +113,10 @@ static size_t llc_bytes(void) {
   return best;
 }
 
-/* Median over passes, per row (ns of one thread's work per row). */
+/* Median over passes, per row or per unit of a row (ns of one thread's work). */
 static double meas_row(meas *m) {
   qsort(m->t, PASSES, sizeof m->t[0], cmp_double);
-  return m->t[PASSES / 2] / (double)m->rows;
+  return m->t[PASSES / 2] / ((double)m->rows * (m->per_row > 0 ? m->per_row : 1.0));
 }
 
 /* Rows for `points` per row: about FFT_POINTS in all, at least 2. */
@@ -148,8 +151,9 @@ dwconv_status dwconv__cal_measure_cpu(dwconv_cal_cpu *out, int threads) {
   const size_t per_dt = 3 + 2 * nl, total = 1 + 2 * per_dt;
   meas *ms = (meas *)calloc(total, sizeof *ms);
   /* A and C come from a pool twice the last-level cache (see the top); B, set once per
-   * measurement, from its own buffer. The largest problem: FFT rows_for(2L) x 2 x step
-   * samples (at most FFT_POINTS + 4 L), direct 2 x DIRECT_N, short rows SHORT_ROWS x SHORT_N. */
+   * measurement, from its own buffer. The largest problem: FFT rows of 2 x pairs x step
+   * samples (at most FFT_POINTS + 4 L in all), direct 2 x DIRECT_N, short rows SHORT_ROWS x
+   * SHORT_N. */
   const size_t elems = (size_t)FFT_POINTS + 4 * (size_t)FFT_MAX_MEASURED;
   size_t llc = llc_bytes(), pool_bytes = 2 * llc;
   if (pool_bytes < ((size_t)16 << 20)) pool_bytes = (size_t)16 << 20;
@@ -172,11 +176,17 @@ dwconv_status dwconv__cal_measure_cpu(dwconv_cal_cpu *out, int threads) {
     st = meas_init(&ms[k++], B, d, 2, DIRECT_N, DIRECT_P1, 0);
     if (st == DWCONV_SUCCESS) st = meas_init(&ms[k++], B, d, 2, DIRECT_N, DIRECT_P2, 0);
     if (st == DWCONV_SUCCESS) st = meas_init(&ms[k++], B, d, SHORT_ROWS, SHORT_N, DIRECT_P1, 0);
-    /* FFT: rows of exactly two blocks (one complex transform pair) and of exactly one block
-     * (one real pair), P = L/4 + 1. */
+    /* FFT: rows of an even number of blocks (2 x PAIRS_PER_ROW when that fits in about
+     * FFT_POINTS, else fewer; each pair of blocks one complex transform pair) and rows of
+     * exactly one block (one real pair), P = L/4 + 1. Rows of many blocks, as real rows are:
+     * rows of exactly two blocks overstated a pair by 5-23%, more for longer blocks, which
+     * tilted the model towards short blocks. */
     for (size_t i = 0; i < nl && st == DWCONV_SUCCESS; i++) {
       size_t L = lens[i], p = L / 4 + 1, step = L - p + 1;
-      st = meas_init(&ms[k++], B, d, rows_for(2 * L), 2 * step, p, L);
+      size_t pairs = FFT_POINTS / (4 * L);
+      pairs = pairs < 1 ? 1 : pairs > PAIRS_PER_ROW ? PAIRS_PER_ROW : pairs;
+      st = meas_init(&ms[k], B, d, rows_for(2 * L * pairs), 2 * pairs * step, p, L);
+      ms[k++].per_row = (double)pairs;
       if (st == DWCONV_SUCCESS) st = meas_init(&ms[k++], B, d, rows_for(L), step, p, L);
     }
   }
