@@ -101,7 +101,7 @@ int dwconv__cal_has_cuda(void);
 /* The CPU model's choice for geometry g (rows, lengths, mode) under constants k: *algo (DIRECT
  * or FFT, never AUTO) and *block_len (the best FFT block length, 0 when none fits or
  * !fft_available), and the model's best predicted wall time in ns (that of the cheaper path and
- * block length; the block length taken may cost up to 5% more, see BLOCK_TIE). Pure: no I/O. */
+ * block length; the block length taken may cost up to 10% more, see BLOCK_TIE). Pure: no I/O. */
 double dwconv__cpu_predict(const dwconv_cal_cpu *k, const dwconv_geometry *g, dwconv_dtype dtype, int threads,
                            int fft_available, dwconv_algo *algo, size_t *block_len);
 

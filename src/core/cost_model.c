@@ -120,16 +120,18 @@ void dwconv__cal_builtin_cpu(dwconv_cal_cpu *out) {
  * between reading A and writing C, and threads sharing a core complex's caches and memory
  * path slow those more than direct's register-blocked multiply-add loop. Measured on the 2-vCPU
  * Zen 3 VM at the benchmark shapes (M=256 x N=16384 and M=128 x N=32768, mode same, two
- * threads, P = 63 and 95 where the paths cross), the measured FFT/direct time ratio over the
- * one-thread calibrated model's ratio (median over 14 calibrations, whose own ratios scatter
- * by +-10%) was about 1.2 for float32 and 1.2-1.3 for float64 (measured ratios over 5
- * benchmark runs: float32 1.0-1.2 at P = 63 and 0.75-0.82 at 95; float64 1.05-1.25 and
- * 0.76-0.79). Timing the thread effect inside the calibration was tried and was no better
- * than a constant (0.97-1.25 within minutes on one machine: the effect is the size of a shared
- * VM's noise). So on more than one thread the FFT figures of calibrated constants count 1.20x
- * (float32) and 1.25x (float64): with them, every one of the 14 calibrations puts P = 63 on
- * direct and P = 95 on FFT. Without them AUTO took FFT at P = 63 with direct 1.13x (float32)
- * and 1.25x (float64) faster. */
+ * threads, P = 63 and 95 where the paths cross), measured FFT/direct time ratios over 5
+ * benchmark runs were float32 1.0-1.2 at P = 63 and 0.75-0.82 at 95, float64 1.05-1.25 and
+ * 0.76-0.79, while the one-thread calibrated model (8 calibrations) said 0.98-1.14 / 0.67-0.76
+ * and 0.91-1.06 / 0.67-0.74: the median calibration is 1.03-1.07x (float32) and ~1.1x
+ * (float64) too favourable to FFT, and the ratio scatters +-12% between calibrations. Timing
+ * the thread effect inside the calibration was tried and was no better than a constant
+ * (0.97-1.25 within minutes on one machine: the effect is the size of a shared VM's noise).
+ * So on more than one thread the FFT figures of calibrated constants count 1.20x (float32)
+ * and 1.25x (float64): the bias plus a margin for the scatter, with which every one of the 8
+ * calibrations puts P = 63 on direct and P = 95 on FFT (the model's crossover then sits near
+ * P = 80, the measured one near 70). Without them AUTO took FFT at P = 63 with direct 1.13x
+ * (float32) and 1.25x (float64) faster. */
 void dwconv__cal_team_factors(dwconv_cal_cpu *out) {
   out->fft_team[0] = 1.20;
   out->fft_team[1] = 1.25;
@@ -156,24 +158,27 @@ static double cpu_fft_row(const dwconv_cal_cpu_dtype *c, const dwconv_geometry *
 }
 
 /* Lengths whose predicted cost is within this factor of the cheapest count as a tie, and the
- * longest of them is taken, among lengths whose complex transform buffer is at most
- * BLOCK_TIE_BYTES (4096 points float32, 2048 float64). A calibration's per-length figures
- * scatter by about 10% between calibrations on one machine, and where it decided among
- * near-equal costs of short blocks it mostly took one that ran 5-20% slower than a longer one
- * (timed directly on the 2-vCPU Zen 3, interleaved, M=128 x N=32768 f64: P = 63, L = 512 /
- * 640 / 1024 / 1280 / 2048 at 10.9 / 10.7 / 10.3 / 10.4 / 10.6 ms; P = 95, one thread, 184 / - /
- * 155 / 168 / 176 us a row, where the model had 512 cheapest by 2%): a longer block does fewer
- * transforms and discards a smaller share of each. Past the first cache levels the costs of
- * neighbouring lengths jump by 1.5x both ways (f64 P = 1023, M=256 x N=16384: L = 3072 / 4096 /
- * 6144 / 8192 / 10240 at 19.5 / 21.4 / 31.0 / 28.8 / 21.1 ms), and a longer length there ran
- * 1.16-1.18x slower, so the measured figures decide alone. */
-#define BLOCK_TIE 1.05
-#define BLOCK_TIE_BYTES 32768
+ * longest of them is taken, among lengths of at most BLOCK_TIE_LEN points (complex buffers of
+ * 16 KiB float32, 32 KiB float64: a thread's input and output buffers stay in a 32-64 KiB L1).
+ * Why: a calibration times one thread, and on two threads the shorter blocks lose more (timed
+ * on the 2-vCPU Zen 3, interleaved, medians of 21, two threads, M=256 x N=16384 and M=128 x
+ * N=32768: float64 P = 255, L = 1024 / 1280 / 2048 at 17.4-22.2 / 15.9-21.0 / 16.8-20.4 ms where
+ * one thread had 1024 and 2048 within 2%; float32 P = 127-511, L = 2048 was the fastest or within
+ * 3% of it in all 12 cases, 1024 up to 1.34x and 3072 / 4096 1.02-1.25x slower than it), and a
+ * calibration's per-length figures scatter by up to ~7% (90th percentile) between calibrations,
+ * so among near-equal costs the model's cheapest short length is a coin toss. Earlier, with a 5%
+ * band and a 4096-point float32 bound, one calibration took L = 1024 at float64 P = 255 (10%
+ * slower than 2048, a 1.10-1.12 "longer kernel faster" step) and picks at float32 P = 511-767
+ * spread over 2048-4096. Past the first cache level the costs of neighbouring lengths jump by
+ * 1.5x both ways (f64 P = 1023, M=256 x N=16384: L = 3072 / 4096 / 6144 / 8192 / 10240 at 19.5 /
+ * 21.4 / 31.0 / 28.8 / 21.1 ms), and there the measured figures decide alone. */
+#define BLOCK_TIE 1.10
+#define BLOCK_TIE_LEN 2048
 
 /* Best FFT block length for g under c: measured lengths >= max(P + 1, 16), then lengths
  * 2^a * {1, 5/4, 3/2} past the longest measured one up to twice the one-block size (within
  * FFTW's int); the cheapest, or the longest within BLOCK_TIE of it among lengths of at most
- * tie_len (see BLOCK_TIE). Returns 0 when none fits; *cost is the cheapest predicted cost and
+ * tie_len (see BLOCK_TIE; the cheapest itself at most tie_len). Returns 0 when none fits; *cost is the cheapest predicted cost and
  * *pick_cost that of the length returned. */
 static size_t cpu_best_block(const dwconv_cal_cpu_dtype *c, const dwconv_geometry *g, size_t tie_len,
                              double *cost, double *pick_cost) {
@@ -224,8 +229,7 @@ double dwconv__cpu_predict(const dwconv_cal_cpu *k, const dwconv_geometry *g, dw
   const int d = dtype == DWCONV_FLOAT64;
   const dwconv_cal_cpu_dtype *c = &k->dt[d];
   double direct = cpu_direct_row(c, g), fft = INFINITY, fft_pick = INFINITY;
-  const size_t tie_len = BLOCK_TIE_BYTES / (2 * (d ? sizeof(double) : sizeof(float)));
-  size_t L = fft_available ? cpu_best_block(c, g, tie_len, &fft, &fft_pick) : 0;
+  size_t L = fft_available ? cpu_best_block(c, g, BLOCK_TIE_LEN, &fft, &fft_pick) : 0;
   if (threads > 1 && k->fft_team[d] > 1) { /* every length alike: L stays */
     fft *= k->fft_team[d];
     fft_pick *= k->fft_team[d];
