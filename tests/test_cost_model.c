@@ -9,6 +9,7 @@
  * threads). Every chosen block length is one whose cost is measured or lies past the
  * longest measured one (where it is bounded by scaling), is even and > P, and fits FFTW's int.
  * The two-thread factors move the direct/FFT crossover up for calibrated constants only.
+ * The block-length tie rule on hand-made figures.
  * Also: pruning keeps pair >= single and leaves no length that a longer one beats outright.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -176,6 +177,45 @@ START_TEST(test_prune) {
 }
 END_TEST
 
+/* The block-length tie rule on hand-made figures (N = 16384, mode same, P = 255: L = 512 / 1024 /
+ * 2048 / 4096 take 64 / 22 / 10 / 5 blocks a row): among lengths of at most 2048 points the
+ * longest within 10% of the cheapest is taken, never a longer one through the tie; a cheapest
+ * length past 2048 is taken as it is; the predicted time is the cheapest length's. */
+static size_t tie_pick(double row1024, double row2048, double row4096, double *t) {
+  dwconv_cal_cpu k;
+  memset(&k, 0, sizeof k);
+  size_t L = 0;
+  for (int d = 0; d < 2; d++) {
+    dwconv_cal_cpu_dtype *c = &k.dt[d];
+    c->t_mac = 1.0; /* direct far dearer than any FFT length */
+    const double pair[4] = {2000.0 / 32, row1024 / 11, row2048 / 5, row4096 / 2.7};
+    const double len[4] = {512, 1024, 2048, 4096};
+    for (int i = 0; i < 4; i++) c->lens[c->nlens++] = (dwconv_cal_fft_len){len[i], pair[i], 0.7 * pair[i]};
+    dwconv__cal_prune(c);
+    ck_assert_uint_eq(c->nlens, 4);
+    dwconv_geometry g;
+    ck_assert_int_eq(dwconv__geometry_init(&g, DWCONV_MODE_SAME, 1, 16384, 255), DWCONV_SUCCESS);
+    dwconv_algo algo;
+    size_t Ld;
+    *t = dwconv__cpu_predict(&k, &g, d ? DWCONV_FLOAT64 : DWCONV_FLOAT32, 1, 1, &algo, &Ld);
+    ck_assert_int_eq(algo, DWCONV_ALGO_FFT);
+    if (d) ck_assert_uint_eq(Ld, L); /* the same rule for both dtypes */
+    L = Ld;
+  }
+  return L;
+}
+
+START_TEST(test_block_tie) {
+  double t;
+  ck_assert_uint_eq(tie_pick(1000, 1080, 1030, &t), 2048); /* 8% dearer: a tie; 4096 too long */
+  ck_assert(fabs(t - 1000) < 1e-6);                         /* the cheapest length's time */
+  ck_assert_uint_eq(tie_pick(1000, 1120, 1300, &t), 1024); /* 12% dearer: not a tie */
+  ck_assert(fabs(t - 1000) < 1e-6);
+  ck_assert_uint_eq(tie_pick(1000, 1050, 950, &t), 4096);  /* cheapest past 2048: taken as is */
+  ck_assert(fabs(t - 950) < 1e-6);
+}
+END_TEST
+
 static Suite *make_suite(void) {
   Suite *s = suite_create("cost_model");
   TCase *tc = tcase_create("cost_model");
@@ -184,6 +224,7 @@ static Suite *make_suite(void) {
   tcase_add_test(tc, test_monotone_builtin);
   tcase_add_test(tc, test_monotone_noisy);
   tcase_add_test(tc, test_team_factors);
+  tcase_add_test(tc, test_block_tie);
   tcase_add_test(tc, test_unpruned_can_fail);
   suite_add_tcase(s, tc);
   return s;
