@@ -177,11 +177,11 @@ static double cpu_fft_row(const dwconv_cal_cpu_dtype *c, const dwconv_geometry *
 
 /* Best FFT block length for g under c: measured lengths >= max(P + 1, 16), then lengths
  * 2^a * {1, 5/4, 3/2} past the longest measured one up to twice the one-block size (within
- * FFTW's int); the cheapest, or the longest within BLOCK_TIE of it among lengths of at most
- * tie_len (see BLOCK_TIE; the cheapest itself at most tie_len). Returns 0 when none fits; *cost is the cheapest predicted cost and
- * *pick_cost that of the length returned. */
-static size_t cpu_best_block(const dwconv_cal_cpu_dtype *c, const dwconv_geometry *g, size_t tie_len,
-                             double *cost, double *pick_cost) {
+ * FFTW's int); the cheapest, or, when the cheapest is at most BLOCK_TIE_LEN, the longest
+ * within BLOCK_TIE of it among lengths of at most BLOCK_TIE_LEN. Returns 0 when none fits;
+ * *cost is the cheapest predicted cost and *pick_cost that of the length returned. */
+static size_t cpu_best_block(const dwconv_cal_cpu_dtype *c, const dwconv_geometry *g, double *cost,
+                             double *pick_cost) {
   size_t cand[2 * DWCONV_CAL_MAX_LENS + 128];
   double cc[sizeof cand / sizeof cand[0]];
   size_t n = 0;
@@ -213,7 +213,7 @@ static size_t cpu_best_block(const dwconv_cal_cpu_dtype *c, const dwconv_geometr
   for (size_t i = 0; i < n; i++) /* the cheapest (the first one, on equal costs) */
     if (cc[i] == best_cost && best == 0) best = cand[i], *pick_cost = cc[i];
   for (size_t i = 0; i < n; i++)
-    if (cc[i] <= BLOCK_TIE * best_cost && cand[i] > best && best <= tie_len && cand[i] <= tie_len)
+    if (cc[i] <= BLOCK_TIE * best_cost && cand[i] > best && best <= BLOCK_TIE_LEN && cand[i] <= BLOCK_TIE_LEN)
       best = cand[i], *pick_cost = cc[i];
   *cost = best_cost;
   return best;
@@ -229,7 +229,7 @@ double dwconv__cpu_predict(const dwconv_cal_cpu *k, const dwconv_geometry *g, dw
   const int d = dtype == DWCONV_FLOAT64;
   const dwconv_cal_cpu_dtype *c = &k->dt[d];
   double direct = cpu_direct_row(c, g), fft = INFINITY, fft_pick = INFINITY;
-  size_t L = fft_available ? cpu_best_block(c, g, BLOCK_TIE_LEN, &fft, &fft_pick) : 0;
+  size_t L = fft_available ? cpu_best_block(c, g, &fft, &fft_pick) : 0;
   if (threads > 1 && k->fft_team[d] > 1) { /* every length alike: L stays */
     fft *= k->fft_team[d];
     fft_pick *= k->fft_team[d];

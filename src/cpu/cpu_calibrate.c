@@ -62,7 +62,7 @@ static int cmp_double(const void *a, const void *b) {
 typedef struct meas {
   void *state;
   size_t rows, n, p;
-  double per_row; /* units of work a row holds (FFT block pairs); 0 means 1 */
+  double per_row; /* units of work a row holds (FFT block pairs; 1 otherwise) */
   double t[PASSES];
 } meas;
 
@@ -80,6 +80,7 @@ static dwconv_status meas_init(meas *m, const void *B, int f64, size_t rows, siz
   m->rows = rows;
   m->n = n;
   m->p = p;
+  m->per_row = 1;
   dwconv_status st = dwconv__geometry_init(&prob.geom, prob.desc.mode, rows, n, p);
   if (st != DWCONV_SUCCESS) return dwconv__error(DWCONV_ERROR_INTERNAL, "calibration geometry (N %zu, P %zu)", n, p);
   if (L) dwconv__geometry_set_block(&prob.geom, L);
@@ -116,7 +117,7 @@ static size_t llc_bytes(void) {
 /* Median over passes, per row or per unit of a row (ns of one thread's work). */
 static double meas_row(meas *m) {
   qsort(m->t, PASSES, sizeof m->t[0], cmp_double);
-  return m->t[PASSES / 2] / ((double)m->rows * (m->per_row > 0 ? m->per_row : 1.0));
+  return m->t[PASSES / 2] / ((double)m->rows * m->per_row);
 }
 
 /* Rows for `points` per row: about FFT_POINTS in all, at least 2. */
